@@ -1,0 +1,38 @@
+# The README's quick start: `make up` runs the stack, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup up test lint bench clean
+
+# Idempotent: rebuilds the venv only when a requirements file changed, and fetches the
+# Prometheus/Alertmanager binaries only when they are missing or at the wrong version.
+setup: $(STAMP)
+	@bash scripts/fetch-tools.sh
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# The main job: the whole stack, natively, in the foreground until Ctrl-C.
+up: setup
+	$(BIN)/playground up
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .tools .run results .pytest_cache .ruff_cache

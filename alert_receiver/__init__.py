@@ -1,1 +1,1 @@
-"""alert_receiver."""
+"""alert_receiver: keeps Alertmanager's webhook notifications and shows them (JSON and HTML)."""

@@ -1,0 +1,70 @@
+"""The plain HTML page of notifications, newest first. Every value is escaped."""
+
+from collections.abc import Sequence
+from html import escape
+
+from alert_receiver.models import Notification, WebhookAlert
+
+_STYLE = """
+body { font-family: sans-serif; margin: 1.5rem; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+.firing { color: #b00020; font-weight: bold; }
+.resolved { color: #1b7f3b; font-weight: bold; }
+code { font-size: 0.85em; }
+"""
+
+
+def _alert_item(alert: WebhookAlert) -> str:
+    labels = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted(alert.labels.items()))
+    summary = alert.annotations.get("summary", "")
+    description = alert.annotations.get("description", "")
+    ends = "" if alert.status == "firing" else f", ended {escape(alert.ends_at.isoformat())}"
+    return (
+        f'<li><span class="{escape(alert.status)}">{escape(alert.status)}</span> '
+        f"{escape(summary)} {escape(description)}<br>"
+        f"<code>{labels}</code><br>"
+        f"started {escape(alert.starts_at.isoformat())}{ends}</li>"
+    )
+
+
+def _row(notification: Notification) -> str:
+    payload = notification.payload
+    group = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted(payload.group_labels.items()))
+    alerts = "".join(_alert_item(a) for a in payload.alerts)
+    return (
+        "<tr>"
+        f"<td>{notification.id}</td>"
+        f"<td>{escape(notification.received_at.isoformat(timespec='seconds'))}</td>"
+        f'<td class="{escape(payload.status)}">{escape(payload.status)}</td>'
+        f"<td>{escape(payload.receiver)}</td>"
+        f"<td><code>{group}</code></td>"
+        f"<td><ul>{alerts}</ul></td>"
+        "</tr>"
+    )
+
+
+def render_page(notifications: Sequence[Notification], refresh_seconds: int) -> str:
+    """The whole page for ``notifications`` (already newest first).
+
+    Args:
+        notifications: What to show, in display order.
+        refresh_seconds: Reload interval for the browser; 0 for none.
+    """
+    refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
+    if notifications:
+        body = (
+            "<table><thead><tr><th>#</th><th>received (UTC)</th><th>status</th>"
+            "<th>receiver</th><th>group</th><th>alerts</th></tr></thead><tbody>"
+            + "".join(_row(n) for n in notifications)
+            + "</tbody></table>"
+        )
+    else:
+        body = "<p>No notifications yet. Alertmanager posts here when an alert fires.</p>"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"{refresh}<title>Alert receiver</title><style>{_STYLE}</style></head><body>"
+        "<h1>Alert notifications</h1>"
+        '<p>Newest first. JSON: <a href="api/notifications">api/notifications</a></p>'
+        f"{body}</body></html>"
+    )

@@ -1,0 +1,1 @@
+"""HTTP routes of the alert receiver, one module per resource."""

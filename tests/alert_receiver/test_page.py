@@ -1,0 +1,52 @@
+"""GET /: the HTML page lists notifications newest first and escapes everything."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+
+def test_page_without_notifications_says_so(client: TestClient) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "No notifications yet" in response.text
+
+
+def test_page_lists_notifications_newest_first(
+    client: TestClient, make_payload: Callable[..., dict[str, Any]]
+) -> None:
+    client.post("/webhook", json=make_payload(alertname="HighErrorRate"))
+    client.post("/webhook", json=make_payload(alertname="SlowLLM"))
+
+    page = client.get("/").text
+
+    assert page.index("alertname=SlowLLM") < page.index("alertname=HighErrorRate")
+
+
+def test_page_escapes_labels_annotations_and_receiver(
+    client: TestClient, make_payload: Callable[..., dict[str, Any]]
+) -> None:
+    script = "<script>alert(1)</script>"
+    payload = make_payload(receiver=f'"{script}', groupLabels={"alertname": script})
+    payload["alerts"][0]["labels"]["instance"] = script
+    payload["alerts"][0]["annotations"]["description"] = f"<b onmouseover='x'>{script}"
+    client.post("/webhook", json=payload)
+
+    page = client.get("/").text
+
+    assert "<script>" not in page
+    assert "<b " not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&quot;&lt;script&gt;" in page
+
+
+def test_page_refresh_follows_the_setting(
+    client: TestClient, make_payload: Callable[..., dict[str, Any]]
+) -> None:
+    assert 'http-equiv="refresh"' not in client.get("/").text
+
+    client.app.state.settings.ALERT_RECEIVER_PAGE_REFRESH_SECONDS = 7
+
+    assert '<meta http-equiv="refresh" content="7">' in client.get("/").text

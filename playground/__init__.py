@@ -1,1 +1,1 @@
-"""playground."""
+"""playground: runs the stack natively (demo_app, alert receiver, Prometheus, Alertmanager)."""

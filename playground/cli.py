@@ -22,6 +22,7 @@ from playground.stack import NativeStack, read_admin_token, stack_status, stop_s
 
 PRESETS = ("healthy", "error-storm", "slow-llm")
 EXIT_OK, EXIT_ERROR = 0, 1
+_SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _say(line: str) -> None:
@@ -61,6 +62,7 @@ def _print_urls(stack: NativeStack) -> None:
 
 def cmd_up(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     """Start the stack and stay in the foreground until Ctrl-C or `playground down`."""
+    previous = {signum: signal.getsignal(signum) for signum in _SHUTDOWN_SIGNALS}
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal)
     stack = NativeStack(settings, fresh=args.fresh, report=_say)
@@ -73,12 +75,14 @@ def cmd_up(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         # A second Ctrl-C must not cut the shutdown short.
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for signum in _SHUTDOWN_SIGNALS:
             signal.signal(signum, signal.SIG_IGN)
         # A failed start has already stopped what it started.
         if stack.is_running:
             stack.stop()
             _say("stopped")
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def cmd_down(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:

@@ -30,26 +30,32 @@ _ERROR_LINE = re.compile(
     r"^(error|fatal|panic)|level=(error|fatal)|traceback \(most recent call last\)", re.IGNORECASE
 )
 # Loaded before any fork: the child must not load a library between fork and exec.
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_IS_LINUX = sys.platform == "linux"
+# Ignored signals stay ignored across exec. A runner that ignores these (nohup, a shell,
+# a test that called the CLI) must not hand that on: the children are stopped with SIGTERM.
+_DEFAULT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
-def _die_with(parent_pid: int) -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGTERM when the runner dies (Linux only).
+def _prepare_child(parent_pid: int) -> Callable[[], None]:
+    """A preexec_fn: default signal handling, and on Linux SIGTERM when the runner dies.
 
-    The kernel sends it when the *thread* that started the child exits, so start the
-    stack from a thread that lives as long as the stack (the main thread, normally).
+    The kernel sends the death signal when the *thread* that started the child exits, so
+    start the stack from a thread that lives as long as the stack (normally the main one).
+    Only libc is called here: Python's signal module is not safe between fork and exec.
     """
-    if _LIBC is None:
-        return None
     libc = _LIBC
 
-    def set_parent_death_signal() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        # The runner may have died between fork and prctl: then nobody would signal us.
-        if os.getppid() != parent_pid:
-            os._exit(1)
+    def prepare() -> None:
+        for signum in _DEFAULT_SIGNALS:
+            libc.signal(signum, signal.SIG_DFL)
+        if _IS_LINUX:
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            # The runner may have died between fork and prctl: then nobody would signal us.
+            if os.getppid() != parent_pid:
+                os._exit(1)
 
-    return set_parent_death_signal
+    return prepare
 
 
 def process_start_ticks(pid: int) -> int | None:
@@ -180,7 +186,7 @@ class ManagedProcess:
                 cwd=self.cwd,
                 env={**os.environ, **self.env},
                 start_new_session=True,
-                preexec_fn=_die_with(os.getpid()),
+                preexec_fn=_prepare_child(os.getpid()),
             )
         self._record = PidRecord(
             name=self.name,

@@ -15,6 +15,7 @@ from playground.ports import free_port
 from playground.processes import PidRecord
 
 UP_TIMEOUT_SECONDS = 30
+SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @pytest.fixture
@@ -168,11 +169,15 @@ def test_up_without_binaries_says_run_make_setup(
 ) -> None:
     monkeypatch.setenv("PLAYGROUND_TOOLS_DIR", str(tmp_path / "empty"))
 
+    handlers = {signum: signal.getsignal(signum) for signum in SHUTDOWN_SIGNALS}
+
     assert main(["up"]) == 1
 
     err = capsys.readouterr().err
     assert "Run `make setup`" in err
     assert "Traceback" not in err
+    # The handlers `up` installs are gone again (an ignored SIGTERM would be inherited).
+    assert {signum: signal.getsignal(signum) for signum in SHUTDOWN_SIGNALS} == handlers
 
 
 def test_invalid_setting_is_reported_without_a_traceback(

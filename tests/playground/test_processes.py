@@ -2,6 +2,7 @@
 leftover records stop only the very process they name."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -105,3 +106,18 @@ def test_log_tail_returns_the_last_lines(tmp_path: Path) -> None:
     assert wait_until(lambda: process.returncode is not None, 5)
 
     assert process.log_tail(3).splitlines() == ["line 98", "line 99", "line 100"]
+
+
+def test_child_stops_on_sigterm_even_when_the_runner_ignores_it(tmp_path: Path) -> None:
+    # An ignored signal stays ignored across exec; the child must not inherit that.
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        process = _shell(tmp_path, "echo started; exec sleep 60")
+        process.start()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert wait_until(lambda: "started" in process.log_tail(), 5)
+
+    stop_processes([process], timeout=5)
+
+    assert process.returncode == -signal.SIGTERM

@@ -46,9 +46,11 @@ class PlaygroundSettings(BaseSettings):
     # How long a part gets after SIGTERM before it is killed. Prometheus needs the most,
     # to close its TSDB head; it takes well under a second at playground sizes.
     PLAYGROUND_STOP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
-    # TSDB retention. The realistic profile's slowest SLO window is 6h; a day covers it
-    # with room, and keeps .run/ small.
-    PROMETHEUS_RETENTION: str = "1d"
+    # TSDB retention, whichever limit is reached first; the same variables compose reads.
+    # The realistic profile's slowest SLO window is 6h, so 2 days keep every alert honest
+    # across a restart while .run/ stays small.
+    PROMETHEUS_RETENTION_TIME: str = "2d"
+    PROMETHEUS_RETENTION_SIZE: str = "1GB"
 
     @field_validator("PLAYGROUND_RUN_DIR", "PLAYGROUND_TOOLS_DIR", "PLAYGROUND_CONFIG_DIR")
     @classmethod

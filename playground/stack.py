@@ -315,7 +315,8 @@ class NativeStack:
                     str(prometheus.path),
                     f"--config.file={rendered.prometheus_config}",
                     f"--storage.tsdb.path={paths.prometheus_data}",
-                    f"--storage.tsdb.retention.time={settings.PROMETHEUS_RETENTION}",
+                    f"--storage.tsdb.retention.time={settings.PROMETHEUS_RETENTION_TIME}",
+                    f"--storage.tsdb.retention.size={settings.PROMETHEUS_RETENTION_SIZE}",
                     f"--web.listen-address={LOOPBACK}:{settings.PROMETHEUS_PORT}",
                     # The alerts' generatorURL links point here.
                     f"--web.external-url={self.urls.prometheus}/",

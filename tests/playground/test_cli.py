@@ -204,3 +204,17 @@ def test_render_rules_check_passes_on_the_committed_profiles(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["render-rules", "--check"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.tools
+def test_up_stops_everything_when_a_part_dies(up: UpProcess) -> None:
+    up.wait_until_up()
+    records = {r.name: r for r in up.part_records()}
+
+    os.kill(records["alert_receiver"].pid, signal.SIGKILL)
+
+    assert up.popen.wait(timeout=20) == 1
+    output = up.output()
+    assert "alert_receiver exited with code -9" in output
+    assert "Last lines of" in output
+    assert wait_until(lambda: not any(r.is_alive() for r in records.values()), 5)

@@ -135,7 +135,7 @@ def test_missing_binary_says_to_run_make_setup(
 
 @pytest.mark.tools
 def test_part_that_exits_at_start_fails_with_its_log(make_settings: SettingsFactory) -> None:
-    settings = make_settings(PROMETHEUS_RETENTION="not-a-duration")
+    settings = make_settings(PROMETHEUS_RETENTION_TIME="not-a-duration")
     stack = NativeStack(settings)
 
     with pytest.raises(

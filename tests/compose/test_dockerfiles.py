@@ -56,6 +56,10 @@ def dockerfile_problems(dockerfile: str, python_minor: str) -> list[str]:
     steps = instructions(dockerfile)
     values = {keyword: [args for k, args in steps if k == keyword] for keyword, _ in steps}
     problems = []
+    # A parser directive pulls a Dockerfile frontend image at build time; unpinned, it moves.
+    frontend = re.match(r"#\s*syntax\s*=\s*(\S+)", dockerfile.lstrip())
+    if frontend and not re.search(r"(:\d+\.\d+\.\d+|@sha256:[0-9a-f]{64})$", frontend[1]):
+        problems.append(f"the syntax directive {frontend[1]} is not pinned")
     bases = values.get("FROM", [])
     if len(bases) != 1:
         problems.append(f"expected one FROM, found {bases}")
@@ -124,7 +128,7 @@ def test_dockerfile_is_pinned_non_root_healthchecked_and_uses_the_requirements(
 
 
 def test_dockerfile_check_finds_every_problem_in_a_bad_fixture() -> None:
-    bad = """
+    bad = """# syntax=docker/dockerfile:1
         FROM python:latest
         # a comment
         RUN pip install fastapi \\
@@ -133,6 +137,7 @@ def test_dockerfile_check_finds_every_problem_in_a_bad_fixture() -> None:
         CMD python -m demo_app
     """
     assert dockerfile_problems(bad, "3.11") == [
+        "the syntax directive docker/dockerfile:1 is not pinned",
         "FROM python:latest is not a pinned python:X.Y.Z-slim-<debian> image",
         "the last USER is None: runs as root",
         "does not pip install -r requirements.txt",

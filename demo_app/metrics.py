@@ -1,0 +1,279 @@
+"""Every metric demo_app exports, declared once at import, and the HTTP instrumentation.
+
+All metrics live in prometheus-client's global registry, so every application built in one
+process (tests, the benchmark) records into the same series, and multiprocess mode
+(PROMETHEUS_MULTIPROC_DIR, set by ``python -m demo_app`` before this module is imported)
+covers all of them. Label values only ever come from demo_app.labels, demo_app.paths or a
+literal HTTP status code.
+"""
+
+import glob
+import os
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.multiprocess import mark_process_dead
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator.metrics import Info
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
+from starlette.types import ASGIApp
+
+from demo_app import paths
+from demo_app.labels import AGENTS, LLM_ERROR_KINDS, MODELS
+
+# No `*_created` series: in the text format Prometheus stores them as extra gauges, one per
+# counter or histogram series, which no rule or dashboard here reads.
+disable_created_metrics()
+
+# --- HTTP (the instrumentator's names and label names) ------------------------------------
+
+# The SLO is p99 < 500 ms, so 0.5 is a boundary; 10 and 30 keep slow-llm turns (~25 s)
+# out of +Inf. The library default (0.1, 0.5, 1) would cap every quantile at 1 s.
+HTTP_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+HTTP_REQUESTS_TOTAL = Counter(
+    "http_requests_total",
+    "Total number of requests by method, status and handler.",
+    ("method", "status", "handler"),
+)
+HTTP_REQUEST_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time until the response starts (first byte), by handler.",
+    ("method", "handler"),
+    buckets=HTTP_LATENCY_BUCKETS,
+)
+# livesum: in multiprocess mode a scrape adds up the live workers' values.
+HTTP_REQUESTS_INPROGRESS = Gauge(
+    "http_requests_inprogress",
+    "Number of HTTP requests in progress.",
+    multiprocess_mode="livesum",
+)
+
+# --- Agents and the LLM ---------------------------------------------------------------------
+
+AGENT_TURN_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Past 10 s (12, 15, 20, 30, 60) so that "p95 > 10 s" can be computed: histogram_quantile
+# never returns more than the highest finite bound.
+LLM_CALL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0, 60.0)
+
+AGENT_TOKEN_USAGE = Counter(
+    "agent_token_usage_total",
+    "Tokens (prompt + completion) consumed per agent and model.",
+    ("agent", "model"),
+)
+AGENT_TURN_LATENCY = Histogram(
+    "agent_turn_latency_seconds",
+    "Wall-clock latency of one agent turn, failed turns included.",
+    ("agent",),
+    buckets=AGENT_TURN_BUCKETS,
+)
+LLM_TOKENS_USED = Counter(
+    "llm_tokens_used_total",
+    "Tokens (prompt + completion) billed by the LLM, per model and agent.",
+    ("model", "agent"),
+)
+LLM_PROMPT_TOKENS = Counter(
+    "llm_prompt_tokens_total", "Prompt (input) tokens sent to the LLM.", ("model", "agent")
+)
+LLM_COMPLETION_TOKENS = Counter(
+    "llm_completion_tokens_total",
+    "Completion (output) tokens returned by the LLM.",
+    ("model", "agent"),
+)
+LLM_CALL_DURATION = Histogram(
+    "llm_call_duration_seconds",
+    "Duration of one LLM call, failed calls included.",
+    ("model",),
+    buckets=LLM_CALL_BUCKETS,
+)
+LLM_ERRORS = Counter(
+    "llm_errors_total", "Failed LLM calls by model and kind of failure.", ("model", "kind")
+)
+
+# --- Configuration exported for rules and dashboards ---------------------------------------
+# Set, never incremented. livemostrecent: in multiprocess mode a scrape shows the value a
+# live worker wrote last.
+
+LLM_PRICE = Gauge(
+    "llm_price_usd_per_token",
+    "Price of one token, prompt and completion blended, from the settings.",
+    ("model",),
+    multiprocess_mode="livemostrecent",
+)
+LLM_HOURLY_BUDGET = Gauge(
+    "llm_hourly_budget_usd",
+    "LLM spend allowed per hour, from DEMO_APP_LLM_HOURLY_BUDGET_USD.",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_HTTP_ERROR_RATIO = Gauge(
+    "demo_app_fault_http_error_ratio",
+    "Injected share of HTTP 500s, for all API routes (route=all) or one route template.",
+    ("route",),
+    multiprocess_mode="livemostrecent",
+)
+FAULT_LLM_EXTRA_LATENCY = Gauge(
+    "demo_app_fault_llm_extra_latency_seconds",
+    "Injected latency added to every LLM call.",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_LLM_RATE_LIMIT_RATIO = Gauge(
+    "demo_app_fault_llm_rate_limit_ratio",
+    "Injected share of LLM calls failing with a rate-limit error.",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_TOKEN_INFLATION = Gauge(
+    "demo_app_fault_token_inflation_factor",
+    "Injected multiplier on the tokens every LLM call reports.",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_PRESET_ACTIVE = Gauge(
+    "demo_app_fault_preset_active",
+    "1 for the preset the fault state equals, 0 for the others (all 0 for a custom state).",
+    ("preset",),
+    multiprocess_mode="livemostrecent",
+)
+
+# Every series with a known label set exists from the start at 0, so rate() and dashboards
+# see it before the first event.
+for _model in MODELS:
+    LLM_CALL_DURATION.labels(_model)
+    for _agent in AGENTS:
+        AGENT_TOKEN_USAGE.labels(_agent, _model)
+        for _counter in (LLM_TOKENS_USED, LLM_PROMPT_TOKENS, LLM_COMPLETION_TOKENS):
+            _counter.labels(_model, _agent)
+    for _kind in LLM_ERROR_KINDS:
+        LLM_ERRORS.labels(_model, _kind)
+for _agent in AGENTS:
+    AGENT_TURN_LATENCY.labels(_agent)
+
+# --- The HTTP instrumentation ---------------------------------------------------------------
+
+# Not recorded: probes, the scrape itself and the docs. One anchored pattern: the library
+# matches each pattern with re.search against the template, so "/health" alone would also
+# skip "/healthz" and "/api/v1/health-check"; and one search per request is cheaper than six.
+EXCLUDED_PATHS = (
+    paths.METRICS,
+    paths.HEALTH,
+    paths.READY,
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+)
+EXCLUDED_HANDLERS = ("^(?:" + "|".join(re.escape(path) for path in EXCLUDED_PATHS) + ")$",)
+
+# Any other method token (clients may send anything) is recorded as OTHER, so the `method`
+# label stays bounded.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def record_http_request(info: Info) -> None:
+    """The instrumentator's per-request hook: one counter and one histogram.
+
+    The library's default set also records an unlabelled high-resolution histogram and two
+    size summaries on every request; nothing here reads them, so they are left out (see
+    demo_app/README.md for the cost).
+
+    Args:
+        info: The finished request, as the instrumentator's middleware describes it.
+    """
+    method = info.method if info.method in _KNOWN_METHODS else "OTHER"
+    HTTP_REQUESTS_TOTAL.labels(method, info.modified_status, info.modified_handler).inc()
+    # Time to the response start: the whole handler for a JSON response, the time until the
+    # stream opens for SSE. With no response started (an exception), the whole duration.
+    duration = info.modified_duration_without_streaming or info.modified_duration
+    HTTP_REQUEST_DURATION.labels(method, info.modified_handler).observe(duration)
+
+
+class _SharedGaugeMiddleware(PrometheusInstrumentatorMiddleware):
+    """The instrumentator's middleware, with the process's one in-progress gauge.
+
+    The library registers a new ``http_requests_inprogress`` gauge in the global registry
+    for every application it instruments, so the second application in a process fails on
+    its first request with a duplicated-timeseries error. This subclass hands every
+    application the gauge declared above instead.
+    """
+
+    def __init__(self, app: ASGIApp, **options: object) -> None:
+        super().__init__(app, **{**options, "should_instrument_requests_inprogress": False})  # type: ignore[arg-type]
+        self.should_instrument_requests_inprogress = True
+        self.inprogress = HTTP_REQUESTS_INPROGRESS
+
+
+def instrument(app: FastAPI, scrape_dependencies: Sequence[Any] = ()) -> None:
+    """Add the HTTP metrics middleware and the ``/metrics`` route to an application.
+
+    Call it after every other middleware, so that it is the outermost and sees every
+    response, and before the application starts.
+
+    Args:
+        app: The application to instrument.
+        scrape_dependencies: FastAPI dependencies (``Depends(...)``) run before each scrape.
+            Defaults to none.
+    """
+    app.add_middleware(
+        _SharedGaugeMiddleware,
+        # Literal 200/404/422/500 in `status`, not 2xx/4xx/5xx.
+        should_group_status_codes=False,
+        # A request matching no route is not recorded: unknown paths create no series.
+        should_ignore_untemplated=True,
+        should_instrument_requests_inprogress=True,
+        excluded_handlers=EXCLUDED_HANDLERS,
+        instrumentations=(record_http_request,),
+    )
+    # The library's /metrics handler reads the multiprocess directory when there is one.
+    Instrumentator().expose(
+        app,
+        endpoint=paths.METRICS,
+        include_in_schema=False,
+        dependencies=list(scrape_dependencies),
+    )
+
+
+def set_llm_prices(prices_usd_per_million_tokens: dict[str, float], hourly_budget: float) -> None:
+    """Export the configured prices and budget, so a rule can compute spend."""
+    for model, price in prices_usd_per_million_tokens.items():
+        LLM_PRICE.labels(model).set(price / 1_000_000)
+    LLM_HOURLY_BUDGET.set(hourly_budget)
+
+
+def _pid_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_dead_workers() -> list[int]:
+    """In multiprocess mode, drop the live gauges of worker processes that no longer exist.
+
+    uvicorn has no child-exit hook, so each worker calls this as it starts: a worker that
+    was killed (and replaced by uvicorn) leaves its in-progress gauge behind otherwise.
+
+    Returns:
+        The process ids whose gauges were dropped.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return []
+    dead: set[int] = set()
+    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
+        pid = int(path.rsplit("_", 1)[1].removesuffix(".db"))
+        if not _pid_is_alive(pid):
+            dead.add(pid)
+    for pid in dead:
+        mark_process_dead(pid, directory)
+    return sorted(dead)
+
+
+def forget_this_worker() -> None:
+    """In multiprocess mode, drop this process's live gauges as it shuts down."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        mark_process_dead(os.getpid(), directory)

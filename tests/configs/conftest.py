@@ -1,0 +1,143 @@
+"""Fixtures for the Prometheus and Alertmanager config tests: paths, parsed rules, tools.
+
+Tests that run promtool, amtool or Alertmanager take the `tools` fixture; it skips them,
+saying how to fix it, only when the binaries are missing (`make setup` always fetches them).
+pytest runs in importlib mode, so helpers are handed out as fixtures, not imported.
+"""
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Repo:
+    """Where the configs live, and their parsed contents."""
+
+    root: Path = _ROOT
+    profiles: tuple[str, ...] = ("lab", "realistic")
+    runbook_url_base: str = (
+        "https://github.com/example/observability-playground/blob/main/docs/runbooks.md#"
+    )
+
+    @property
+    def prometheus_config(self) -> Path:
+        return self.root / "prometheus" / "prometheus.yml"
+
+    @property
+    def alertmanager_config(self) -> Path:
+        return self.root / "alertmanager" / "alertmanager.yml"
+
+    @property
+    def runbooks(self) -> Path:
+        return self.root / "docs" / "runbooks.md"
+
+    def rules_dir(self, profile: str) -> Path:
+        return self.root / "prometheus" / "rules" / profile
+
+    def rule_tests_dir(self, profile: str | None = None) -> Path:
+        tests_dir = self.root / "prometheus" / "tests"
+        return tests_dir / profile if profile else tests_dir
+
+    @staticmethod
+    def load(path: Path) -> Any:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def rules(self, profile: str) -> list[dict[str, Any]]:
+        """Every rule of a profile in file order, tagged with its file and group."""
+        return [
+            {**rule, "_file": path.name, "_group": group["name"]}
+            for path in sorted(self.rules_dir(profile).glob("*.yml"))
+            for group in self.load(path)["groups"]
+            for rule in group["rules"]
+        ]
+
+    def alerts(self, profile: str) -> list[dict[str, Any]]:
+        return [rule for rule in self.rules(profile) if "alert" in rule]
+
+
+@pytest.fixture(scope="session")
+def repo() -> Repo:
+    return Repo()
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Paths of the fetched binaries, and runners that report what failed."""
+
+    promtool: Path
+    amtool: Path
+    alertmanager: Path
+
+    @staticmethod
+    def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a tool with a deadline; the caller checks the return code."""
+        return subprocess.run(
+            [str(arg) for arg in args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    @staticmethod
+    def explain(result: subprocess.CompletedProcess[str]) -> str:
+        """What a failed tool said, for an assertion message."""
+        return f"{' '.join(result.args)} exited {result.returncode}\n{result.stdout}{result.stderr}"
+
+    def run_ok(self, *args: str | Path, cwd: Path | None = None) -> str:
+        """Run a tool, fail the test with its output unless it exits 0, return stdout+stderr."""
+        result = self.run(*args, cwd=cwd)
+        assert result.returncode == 0, self.explain(result)
+        return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def tools(repo: Repo) -> Tools:
+    bin_dir = repo.root / ".tools" / "bin"
+    found = Tools(
+        promtool=bin_dir / "promtool",
+        amtool=bin_dir / "amtool",
+        alertmanager=bin_dir / "alertmanager",
+    )
+    missing = [path.name for path in vars(found).values() if not path.is_file()]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} missing from {bin_dir}: run `make setup`")
+    return found
+
+
+@pytest.fixture(params=Repo.profiles)
+def profile(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def prometheus_dir(tmp_path: Path, repo: Repo, profile: str) -> Path:
+    """prometheus.yml laid out as compose and the native runner do: `rules` beside it."""
+    config_dir = tmp_path / "prometheus"
+    config_dir.mkdir()
+    (config_dir / "prometheus.yml").write_bytes(repo.prometheus_config.read_bytes())
+    (config_dir / "rules").symlink_to(repo.rules_dir(profile), target_is_directory=True)
+    return config_dir
+
+
+@pytest.fixture(scope="session")
+def yaml_strings() -> Callable[[Any], list[str]]:
+    """Returns every string value of a parsed YAML document, depth first."""
+
+    def collect(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [text for value in node.values() for text in collect(value)]
+        if isinstance(node, list):
+            return [text for item in node for text in collect(item)]
+        return [node] if isinstance(node, str) else []
+
+    return collect

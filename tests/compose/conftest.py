@@ -221,13 +221,35 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def launch_app() -> Iterator[Callable[[str, Mapping[str, str]], dict[str, str]]]:
+def unused_port() -> int:
+    """A free loopback port for one server in this test."""
+    return free_port()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes a test starts; each is stopped (SIGTERM, then SIGKILL) at teardown."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def launch_app(
+    processes: list[subprocess.Popen[bytes]],
+) -> Callable[[str, Mapping[str, str]], dict[str, str]]:
     """Start `python -m <package>` the way its image does, on a free loopback port.
 
     The callable returns the environment the app got (its ``<PACKAGE>_PORT`` says where it
     listens) without waiting for it to serve; every app is stopped at teardown.
     """
-    processes: list[subprocess.Popen[bytes]] = []
 
     def launch(package: str, extra_env: Mapping[str, str]) -> dict[str, str]:
         if not (REPO_ROOT / package / "__main__.py").exists():
@@ -250,12 +272,4 @@ def launch_app() -> Iterator[Callable[[str, Mapping[str, str]], dict[str, str]]]
         )
         return env
 
-    yield launch
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return launch

@@ -1,0 +1,130 @@
+"""The prometheus and alertmanager services' compose commands, run for real with the native
+binaries of the same release (.tools/bin), on a copy of the container's file layout: every
+flag parses, the mounted configs load, Prometheus finds the profile's rules through the
+rules mount, and Alertmanager runs without clustering."""
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from playground.settings import PlaygroundSettings
+from playground.tools import Tools
+
+READY_DEADLINE_SECONDS = 20.0
+
+
+def container_layout(service: dict[str, Any], root: Path, repo_root: Path) -> Callable[[str], str]:
+    """Recreate the service's mounts under ``root``; return a container-path translator.
+
+    Bind mounts become links to the repository's files, volumes become empty folders.
+    """
+    targets = []
+    for mount in service["volumes"]:
+        local = root / mount["target"].lstrip("/")
+        local.parent.mkdir(parents=True, exist_ok=True)
+        if mount["type"] == "bind":
+            local.symlink_to((repo_root / mount["source"]).resolve())
+        else:
+            local.mkdir()
+        targets.append(mount["target"])
+
+    def translate(argument: str) -> str:
+        flag, _, value = argument.partition("=")
+        for target in targets:
+            if value == target or value.startswith(target + "/"):
+                return f"{flag}={root}{value}"
+        return argument
+
+    return translate
+
+
+def local_command(
+    service: dict[str, Any], root: Path, repo_root: Path, listen_port: int
+) -> list[str]:
+    """The compose command's flags, with container paths moved under ``root``."""
+    translate = container_layout(service, root, repo_root)
+    return [translate(argument) for argument in service["command"]] + [
+        f"--web.listen-address=127.0.0.1:{listen_port}"
+    ]
+
+
+@pytest.fixture
+def run_binary(tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> Callable[..., str]:
+    """Start a binary with arguments; returns its base URL once /-/ready answers 200."""
+
+    def run(executable: Path, arguments: list[str], port: int, cwd: Path | None = None) -> str:
+        log_path = tmp_path / f"{executable.name}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [executable, *arguments], cwd=cwd, stdout=log, stderr=subprocess.STDOUT
+            )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + READY_DEADLINE_SECONDS
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"{executable.name} never became ready:\n{log_path.read_text()[-2000:]}")
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def tools(repo_root: Path) -> Tools:
+    if not (repo_root / ".tools" / "bin" / "prometheus").exists():
+        pytest.skip(".tools/bin is missing; run `make setup`")
+    return Tools(PlaygroundSettings())
+
+
+def rule_groups(url: str) -> set[str]:
+    groups = httpx.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    return {group["file"].rsplit("/", 1)[-1] for group in groups}
+
+
+@pytest.mark.tools
+def test_prometheus_runs_the_compose_command_and_loads_the_profile_rules(
+    services: dict[str, Any],
+    dotenv: dict[str, str],
+    repo_root: Path,
+    tmp_path: Path,
+    run_binary,
+    tools: Tools,
+    unused_port: int,
+) -> None:
+    arguments = local_command(services["prometheus"], tmp_path / "fs", repo_root, unused_port)
+    url = run_binary(tools.prometheus().path, arguments, unused_port)
+    flags = httpx.get(f"{url}/api/v1/status/flags", timeout=5).json()["data"]
+    assert flags["storage.tsdb.retention.time"] == dotenv["PROMETHEUS_RETENTION_TIME"]
+    # Prometheus reads GB as 2^30 bytes and says so.
+    size = dotenv["PROMETHEUS_RETENTION_SIZE"]
+    assert flags["storage.tsdb.retention.size"] == size.replace("GB", "GiB").replace("MB", "MiB")
+    expected = {path.name for path in (repo_root / "prometheus" / "rules" / "lab").glob("*.yml")}
+    assert expected and rule_groups(url) == expected
+
+
+@pytest.mark.tools
+def test_alertmanager_runs_the_compose_command_without_clustering(
+    services: dict[str, Any],
+    repo_root: Path,
+    tmp_path: Path,
+    run_binary,
+    tools: Tools,
+    unused_port: int,
+) -> None:
+    arguments = local_command(services["alertmanager"], tmp_path / "fs", repo_root, unused_port)
+    executable = tools.alertmanager(tmp_path / "alertmanager-tools")
+    url = run_binary(executable.path, arguments, unused_port, cwd=executable.cwd)
+    status = httpx.get(f"{url}/api/v2/status", timeout=5).json()
+    assert status["cluster"]["status"] == "disabled"
+    # The mounted config is the one loaded (webhook URLs are shown as <secret>).
+    loaded = status["config"]["original"]
+    assert all(f"name: {receiver}" in loaded for receiver in ("critical", "warning", "info"))

@@ -6,11 +6,13 @@ pytest runs in importlib mode, so helpers are handed out as fixtures, not import
 """
 
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -92,6 +94,31 @@ class Tools:
     def explain(result: subprocess.CompletedProcess[str]) -> str:
         """What a failed tool said, for an assertion message."""
         return f"{' '.join(result.args)} exited {result.returncode}\n{result.stdout}{result.stderr}"
+
+    @staticmethod
+    def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+        """Poll `url` until it answers 200; fail with the log's tail if it dies or times out."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"{url} did not become ready; log:\n{log.read_text()[-3000:]}")
+
+    @staticmethod
+    def stop(process: subprocess.Popen[bytes]) -> None:
+        """Terminate a process this test started, and kill it if it lingers."""
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def run_ok(self, *args: str | Path, cwd: Path | None = None) -> str:
         """Run a tool, fail the test with its output unless it exits 0, return stdout+stderr."""

@@ -118,40 +118,25 @@ def alertmanager(tools, repo, tmp_path: Path, tmp_path_factory) -> Iterator[str]
     config_file = tmp_path / "alertmanager.yml"
     config_file.write_text(yaml.safe_dump(config))
     url = f"http://127.0.0.1:{free_port()}"
-    log = (tmp_path / "alertmanager.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(executable.path),
-            f"--config.file={config_file}",
-            f"--storage.path={tmp_path / 'data'}",
-            f"--web.listen-address={url.removeprefix('http://')}",
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=executable.cwd,
-    )
+    log = tmp_path / "alertmanager.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                str(executable.path),
+                f"--config.file={config_file}",
+                f"--storage.path={tmp_path / 'data'}",
+                f"--web.listen-address={url.removeprefix('http://')}",
+                "--cluster.listen-address=",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=executable.cwd,
+        )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log_text = (tmp_path / "alertmanager.log").read_text()
-                pytest.fail(f"Alertmanager did not become ready:\n{log_text}")
-            time.sleep(0.1)
+        tools.wait_ready(f"{url}/-/ready", process, log, STARTUP_SECONDS)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        tools.stop(process)
 
 
 @pytest.mark.tools

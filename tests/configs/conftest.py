@@ -1,6 +1,6 @@
 """Fixtures for the Prometheus and Alertmanager config tests: paths, parsed rules, tools.
 
-Tests that run promtool, amtool or Alertmanager take the `tools` fixture; it skips them,
+Tests that run Prometheus, promtool, amtool or Alertmanager take the `tools` fixture; it skips them,
 saying how to fix it, only when the binaries are missing (`make setup` always fetches them).
 pytest runs in importlib mode, so helpers are handed out as fixtures, not imported.
 """
@@ -74,6 +74,7 @@ def repo() -> Repo:
 class Tools:
     """Paths of the fetched binaries, and runners that report what failed."""
 
+    prometheus: Path
     promtool: Path
     amtool: Path
     alertmanager: Path
@@ -131,6 +132,7 @@ class Tools:
 def tools(repo: Repo) -> Tools:
     bin_dir = repo.root / ".tools" / "bin"
     found = Tools(
+        prometheus=bin_dir / "prometheus",
         promtool=bin_dir / "promtool",
         amtool=bin_dir / "amtool",
         alertmanager=bin_dir / "alertmanager",

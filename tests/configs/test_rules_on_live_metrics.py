@@ -88,7 +88,7 @@ def prometheus(tools, repo, tmp_path: Path, demo_app: tuple[str, str]) -> Iterat
     with log.open("w") as out:
         process = subprocess.Popen(
             [
-                str(tools.promtool.with_name("prometheus")),
+                str(tools.prometheus),
                 f"--config.file={config_dir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={tmp_path / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{port}",

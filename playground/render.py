@@ -94,11 +94,38 @@ def _rewrite_targets(static_configs: list[Any], addresses: Mapping[str, str], wh
         targets[:] = [_rewrite_address(t, addresses, where) for t in targets]
 
 
+def _dns_as_static(scrape: dict[str, Any], where: str) -> dict[str, Any]:
+    # Compose finds demo_app's replicas by DNS (one A record each). Natively there is one
+    # process and no such name, so each `names` x `port` becomes the static target it would
+    # resolve to, in the same place in the job; the targets are then rewritten as any other.
+    if "dns_sd_configs" not in scrape:
+        return scrape
+    targets = []
+    for dns in _items(scrape, "dns_sd_configs"):
+        if dns.get("type", "SRV") != "A" or "port" not in dns:
+            raise ConfigError(
+                f"{where}: only dns_sd_configs of type A with a port can run natively."
+            )
+        targets += [f"{name}:{dns['port']}" for name in dns.get("names", [])]
+    return {
+        (key if key != "dns_sd_configs" else "static_configs"): (
+            value if key != "dns_sd_configs" else [{"targets": targets}]
+        )
+        for key, value in scrape.items()
+    }
+
+
 def rewrite_prometheus(config: dict[str, Any], addresses: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of a Prometheus config with scrape and Alertmanager targets rewritten."""
+    """A copy of a Prometheus config with scrape and Alertmanager targets rewritten.
+
+    A job found by DNS (``dns_sd_configs`` of type A, as compose scales demo_app) becomes
+    a static job on the rewritten address: that is the only change besides addresses.
+    """
     config = _unshared(config)
-    for scrape in _items(config, "scrape_configs"):
+    scrapes = _items(config, "scrape_configs")
+    for index, scrape in enumerate(scrapes):
         where = f"scrape job {scrape.get('job_name')!r}"
+        scrapes[index] = scrape = _dns_as_static(scrape, where)
         _rewrite_targets(_items(scrape, "static_configs"), addresses, where)
     for alertmanager in _items(config.get("alerting") or {}, "alertmanagers"):
         _rewrite_targets(_items(alertmanager, "static_configs"), addresses, "alerting")

@@ -127,11 +127,6 @@ def test_alertmanager_webhooks_are_compose_services_on_their_ports(
     assert webhook_problems(read_yaml(repo_root / ALERTMANAGER_CONFIG), services) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prometheus/prometheus.yml still scrapes demo_app with static_configs; "
-    "it needs dns_sd_configs: [{names: [demo_app], type: A, port: 8000}] (prometheus helper)",
-)
 def test_every_demo_app_replica_is_found_by_dns(prometheus_config: dict[str, Any]) -> None:
     assert scaled_service_discovery_problems(prometheus_config, {"demo_app"}) == []
 

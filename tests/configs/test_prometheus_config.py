@@ -42,8 +42,10 @@ def test_promtool_accepts_the_config_and_finds_every_rule_file(
 
 def test_scrape_jobs_and_targets_match_the_contract(repo) -> None:
     config = repo.load(repo.prometheus_config)
+    # A job is found by a fixed target or, for demo_app's compose replicas, by DNS.
     targets = {
-        job["job_name"]: [t for static in job["static_configs"] for t in static["targets"]]
+        job["job_name"]: [t for static in job.get("static_configs", []) for t in static["targets"]]
+        + [f"{n}:{dns['port']}" for dns in job.get("dns_sd_configs", []) for n in dns["names"]]
         for job in config["scrape_configs"]
     }
     assert targets == CONTRACT_TARGETS

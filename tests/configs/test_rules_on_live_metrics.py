@@ -76,7 +76,10 @@ def prometheus(tools, repo, tmp_path: Path, demo_app: tuple[str, str]) -> Iterat
     config.pop("alerting")
     targets = {"demo_app": demo_app[0].removeprefix("http://"), "prometheus": f"127.0.0.1:{port}"}
     config["scrape_configs"] = [
-        {**job, "static_configs": [{"targets": [targets[job["job_name"]]]}]}
+        {
+            **{key: value for key, value in job.items() if key != "dns_sd_configs"},
+            "static_configs": [{"targets": [targets[job["job_name"]]]}],
+        }
         for job in config["scrape_configs"]
         if job["job_name"] in targets
     ]

@@ -36,6 +36,28 @@ def _load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def _dns_resolved(config: Any) -> Any:
+    """The config as DNS would resolve it: each A-record job names its static targets.
+
+    The one structural change the native runner may make: compose finds demo_app's
+    replicas with dns_sd_configs, natively the same name and port is one static target.
+    """
+    if not isinstance(config, dict) or "scrape_configs" not in config:
+        return config
+    jobs = []
+    for job in config["scrape_configs"]:
+        if "dns_sd_configs" in job:
+            targets = [f"{n}:{d['port']}" for d in job["dns_sd_configs"] for n in d["names"]]
+            job = {
+                ("static_configs" if k == "dns_sd_configs" else k): (
+                    [{"targets": targets}] if k == "dns_sd_configs" else v
+                )
+                for k, v in job.items()
+            }
+        jobs.append(job)
+    return {**config, "scrape_configs": jobs}
+
+
 @pytest.mark.parametrize("config", ["prometheus/prometheus.yml", "alertmanager/alertmanager.yml"])
 def test_rendered_config_equals_the_source_except_for_addresses(
     make_settings: SettingsFactory, config: str
@@ -45,7 +67,7 @@ def test_rendered_config_equals_the_source_except_for_addresses(
     render_configs(settings)
 
     differences = _differences(
-        _load(REPO_ROOT / config), _load(settings.PLAYGROUND_RUN_DIR / config)
+        _dns_resolved(_load(REPO_ROOT / config)), _load(settings.PLAYGROUND_RUN_DIR / config)
     )
 
     assert differences, "nothing was rewritten: the source names no compose address?"
@@ -190,4 +212,41 @@ def test_missing_lab_rules_suggest_render_rules(
     (tmp_path / "src" / "prometheus" / "rules" / "lab").rmdir()
 
     with pytest.raises(ConfigError, match="playground render-rules"):
+        render_configs(make_settings(PLAYGROUND_CONFIG_DIR=tmp_path / "src"))
+
+
+def test_a_job_found_by_dns_becomes_one_static_loopback_target(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    dns_job = """
+scrape_configs:
+  - job_name: demo_app
+    dns_sd_configs: [{names: [demo_app], type: A, port: 8000, refresh_interval: 5s}]
+    scrape_interval: 5s
+"""
+    _write_configs(tmp_path / "src", dns_job, _ALERTMANAGER)
+    settings = make_settings(PLAYGROUND_CONFIG_DIR=tmp_path / "src")
+
+    rendered = _load(render_configs(settings).prometheus_config)
+
+    assert rendered["scrape_configs"] == [
+        {
+            "job_name": "demo_app",
+            "static_configs": [{"targets": [f"127.0.0.1:{settings.DEMO_APP_PORT}"]}],
+            "scrape_interval": "5s",
+        }
+    ]
+
+
+def test_dns_discovery_that_cannot_run_natively_is_an_error(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    srv_job = """
+scrape_configs:
+  - job_name: demo_app
+    dns_sd_configs: [{names: [_http._tcp.demo_app]}]
+"""
+    _write_configs(tmp_path / "src", srv_job, _ALERTMANAGER)
+
+    with pytest.raises(ConfigError, match="only dns_sd_configs of type A"):
         render_configs(make_settings(PLAYGROUND_CONFIG_DIR=tmp_path / "src"))

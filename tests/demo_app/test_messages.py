@@ -116,7 +116,9 @@ def test_the_stream_is_timed_to_its_first_byte() -> None:
         assert client.post(STREAM, json={"message": "hi"}).status_code == 200
         whole = time.perf_counter() - start
     timed = sample("http_request_duration_seconds_sum", **labels) - before
-    assert 0.2 <= timed < 0.4 <= whole
+    # The classifier's 0.2 s are in; the responder's 0.2 s, sent after the first byte, are not.
+    assert timed >= 0.2
+    assert whole - timed >= 0.2
 
 
 @pytest.mark.parametrize(

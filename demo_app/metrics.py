@@ -30,7 +30,7 @@ disable_created_metrics()
 
 # --- HTTP (the instrumentator's names and label names) ------------------------------------
 
-# The SLO is p99 < 500 ms, so 0.5 is a boundary; 10 and 30 keep slow-llm turns (~25 s)
+# The SLO is p99 < 500 ms, so 0.5 is a boundary; 10 and 30 keep slow-llm turns (~24 s)
 # out of +Inf. The library default (0.1, 0.5, 1) would cap every quantile at 1 s.
 HTTP_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 

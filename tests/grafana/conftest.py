@@ -1,0 +1,125 @@
+"""Fixtures for the Grafana checks: the dashboards, the provisioning files, the compose
+service that mounts them, the alert rules whose thresholds the panels draw.
+
+pytest runs in importlib mode, so helpers are handed out as fixtures, not imported;
+tests/grafana/dashboards.py is loaded by path.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+
+
+def _load_helpers() -> ModuleType:
+    import importlib.util
+    import sys
+
+    name = "playground_grafana_dashboards"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "dashboards.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def grafana() -> ModuleType:
+    """tests/grafana/dashboards.py: the dashboards as data, Grafana's substitution."""
+    return _load_helpers()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def read_yaml() -> Callable[[Path], Any]:
+    """Read a YAML file."""
+    return lambda path: yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def dashboard_files(grafana: ModuleType) -> dict[Path, dict[str, Any]]:
+    """Every dashboard JSON under grafana/dashboards, parsed, by path."""
+    found = grafana.load_dashboards()
+    assert found, f"no dashboards in {grafana.DASHBOARDS_DIR}"
+    return found
+
+
+@pytest.fixture(scope="session")
+def dashboards(dashboard_files: dict[Path, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every dashboard, by uid."""
+    return {dashboard["uid"]: dashboard for dashboard in dashboard_files.values()}
+
+
+def _provisioned(grafana: ModuleType, kind: str, key: str) -> list[dict[str, Any]]:
+    """The `key` entries of every grafana/provisioning/<kind>/*.yml, in file order."""
+    return [
+        entry
+        for path in sorted((grafana.PROVISIONING_DIR / kind).glob("*.y*ml"))
+        for entry in (yaml.safe_load(path.read_text()) or {}).get(key, [])
+    ]
+
+
+@pytest.fixture(scope="session")
+def datasources(grafana: ModuleType) -> list[dict[str, Any]]:
+    """Every provisioned datasource."""
+    return _provisioned(grafana, "datasources", "datasources")
+
+
+@pytest.fixture(scope="session")
+def providers(grafana: ModuleType) -> list[dict[str, Any]]:
+    """Every provisioned dashboard provider."""
+    return _provisioned(grafana, "dashboards", "providers")
+
+
+@pytest.fixture(scope="session")
+def grafana_service(repo_root: Path, read_yaml) -> dict[str, Any]:
+    """compose.yaml's grafana service, as written (its mounts use no variables)."""
+    return read_yaml(repo_root / "compose.yaml")["services"]["grafana"]
+
+
+@pytest.fixture(scope="session")
+def scrape_interval(repo_root: Path, read_yaml) -> str:
+    """prometheus.yml's global scrape_interval."""
+    return read_yaml(repo_root / "prometheus" / "prometheus.yml")["global"]["scrape_interval"]
+
+
+@pytest.fixture(scope="session")
+def rules_dir(repo_root: Path) -> Callable[[str], Path]:
+    """prometheus/rules/<profile>."""
+    return lambda profile: repo_root / "prometheus" / "rules" / profile
+
+
+# The series names each metric type puts into the exposition format.
+_SERIES_SUFFIXES = {
+    "counter": ("_total",),
+    "histogram": ("_bucket", "_sum", "_count"),
+    "gauge": ("",),
+}
+
+
+@pytest.fixture(scope="session")
+def exported_series() -> set[str]:
+    """Every series name demo_app exports, from its metric declarations (demo_app/metrics.py)."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from demo_app import metrics
+
+    return {
+        family.name + suffix
+        for declared in vars(metrics).values()
+        if isinstance(declared, MetricWrapperBase)
+        for family in declared.describe()
+        for suffix in _SERIES_SUFFIXES[family.type]
+    }

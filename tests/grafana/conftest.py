@@ -123,3 +123,37 @@ def exported_series() -> set[str]:
         for family in declared.describe()
         for suffix in _SERIES_SUFFIXES[family.type]
     }
+
+
+PROFILES = ("lab", "realistic")
+
+
+def load_rules(folder: Path) -> list[dict[str, Any]]:
+    """Every rule (record or alert) of every group in a rules folder."""
+    return [
+        rule
+        for path in sorted(folder.glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
+@pytest.fixture(scope="session", name="load_rules")
+def load_rules_fixture() -> Callable[[Path], list[dict[str, Any]]]:
+    """load_rules itself, for tests that read a modified copy of a rules folder."""
+    return load_rules
+
+
+@pytest.fixture(scope="session")
+def rules(rules_dir: Callable[[str], Path]) -> dict[str, list[dict[str, Any]]]:
+    """Every rule of each alert profile, by profile."""
+    return {profile: load_rules(rules_dir(profile)) for profile in PROFILES}
+
+
+@pytest.fixture(scope="session")
+def records(rules: dict[str, list[dict[str, Any]]]) -> dict[str, set[str]]:
+    """The recording rules' names of each profile."""
+    return {
+        profile: {rule["record"] for rule in found if "record" in rule}
+        for profile, found in rules.items()
+    }

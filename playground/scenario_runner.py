@@ -299,7 +299,9 @@ class ScenarioRunner:
             self._loop(tracker, shape_start, phase_starts)
         except KeyboardInterrupt as interrupt:
             outcome = "interrupted"
-            problems.append(f"Interrupted ({interrupt or 'Ctrl-C'}) in the {self.phase} phase.")
+            problems.append(
+                f"Interrupted ({str(interrupt) or 'Ctrl-C'}) in the {self.phase} phase."
+            )
             self.say(f"\ninterrupted in the {self.phase} phase; cleaning up")
         except PlaygroundError as exc:
             outcome = "error"

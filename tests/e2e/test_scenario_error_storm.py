@@ -1,0 +1,165 @@
+"""`playground scenario error-storm` end to end on the native stack (lab profile).
+
+The runner drives real Locust against the shared native stack (tests/e2e/conftest.py),
+switches the error-storm preset on and off, and writes its report. The test reads the
+report's timeline: HighErrorRate must go pending, firing, notified and resolved, in that
+order, each within the window predicted from the live rules (tolerance +15%). A second test
+presses Ctrl-C (a real SIGINT to a real `playground scenario` process) in the middle of the
+incident and checks that the faults are reset and Locust is gone.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loadtest.scenarios import SCENARIOS
+from playground.polling import wait_until
+from playground.processes import PidRecord
+from playground.scenario_plan import RunOptions
+from playground.scenario_runner import ScenarioRunner, Target
+from playground.stack import NativeStack
+
+pytestmark = pytest.mark.e2e
+
+SUBJECT = "HighErrorRate"
+# The scenario's alerts must be quiet before it starts (an earlier test may have fired
+# them): inactive in Prometheus, gone from Alertmanager, last notification `resolved`.
+QUIET_TIMEOUT_SECONDS = 180.0
+ORDER = ("pending", "firing", "notified", "resolved", "resolved notified")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def target_of(stack: NativeStack) -> Target:
+    urls = stack.urls
+    return Target(
+        name="native",
+        demo_app=urls.demo_app,
+        prometheus=urls.prometheus,
+        alertmanager=urls.alertmanager,
+        alert_receiver=urls.alert_receiver,
+        admin_token=stack.admin_token,
+        profile=stack.settings.ALERT_PROFILE,
+    )
+
+
+def is_quiet(stack: NativeStack, names: tuple[str, ...]) -> bool:
+    if any(a["labels"].get("alertname") in names for a in stack.prometheus.alerts()):
+        return False
+    if any(a["labels"].get("alertname") in names for a in stack.alertmanager.alerts()):
+        return False
+    # The newest notification about each alert must say it resolved: then Alertmanager has
+    # flushed and dropped its group, and a new alert starts a new group (group_wait).
+    newest: dict[str, str] = {}
+    for note in stack.receiver.notifications(limit=200):  # newest first
+        for alert in note["alerts"]:
+            newest.setdefault(alert["labels"].get("alertname", ""), alert["status"])
+    return all(newest.get(name, "resolved") == "resolved" for name in names)
+
+
+def wait_until_quiet(stack: NativeStack) -> None:
+    names = SCENARIOS["error-storm"].expected_alerts
+    if not wait_until(lambda: is_quiet(stack, names), QUIET_TIMEOUT_SECONDS, interval=1.0):
+        pytest.fail(f"{names} did not quiet down before the scenario.\n{stack.diagnostics()}")
+
+
+@pytest.mark.timeout(600)
+def test_error_storm_goes_pending_firing_notified_resolved_within_its_predictions(
+    native_stack: NativeStack, tmp_path: Path
+) -> None:
+    wait_until_quiet(native_stack)
+    lines: list[str] = []
+    runner = ScenarioRunner(
+        SCENARIOS["error-storm"],
+        target_of(native_stack),
+        RunOptions(results_root=tmp_path),
+        say=lines.append,
+    )
+    started = time.monotonic()
+    result = runner.run()
+    took = time.monotonic() - started
+    report = json.loads((result.folder / "report.json").read_text())
+    context = "\n".join(lines) + f"\n(run took {took:.0f} s)\n" + native_stack.diagnostics()
+
+    assert report["outcome"] == "completed", context
+    checks = {c["kind"]: c for c in report["checks"] if c["alert"] == SUBJECT}
+    for kind in ORDER:
+        assert checks[kind]["observed_s"] is not None, f"{SUBJECT} never {kind}\n{context}"
+        assert checks[kind]["status"] == "on time", f"{checks[kind]}\n{context}"
+    times = [checks[kind]["observed_s"] for kind in ORDER]
+    assert times == sorted(times), context
+    # The timeline itself has the same transitions, in the same order.
+    timeline = [item["kind"] for item in report["timeline"] if item["alertname"] == SUBJECT]
+    assert [kind for kind in timeline if kind in ORDER] == list(ORDER), context
+    assert result.ok, context
+
+    # The system is as it was: healthy, and the load gone.
+    assert native_stack.demo_app.faults()["active_preset"] == "healthy"
+    assert runner.locust is not None and not runner.locust.is_running()
+    locust = report["locust"]["total"]
+    assert 0 < locust["failures"] < locust["requests"]
+    png = (result.folder / "timeline.png").read_bytes()
+    assert png.startswith(PNG_SIGNATURE) and len(png) > 20_000
+    markdown = (result.folder / "report.md").read_text()
+    assert "| HighErrorRate | notified |" in markdown
+    print(context)
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_in_the_incident_resets_the_faults_and_stops_locust(
+    native_stack: NativeStack, tmp_path: Path
+) -> None:
+    urls = native_stack.urls
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(native_stack.admin_token)
+    results = tmp_path / "results"
+    command = [
+        sys.executable,
+        "-m",
+        "playground.scenarios",
+        "error-storm",
+        f"--demo-app-url={urls.demo_app}",
+        f"--prometheus-url={urls.prometheus}",
+        f"--alertmanager-url={urls.alertmanager}",
+        f"--receiver-url={urls.alert_receiver}",
+        f"--admin-token-file={token_file}",
+        f"--results={results}",
+        "--warmup=5",
+        "--profile=lab",
+    ]
+    output = tmp_path / "output.txt"
+    with output.open("w") as out:
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+    try:
+        switched = wait_until(lambda: "fault switched on" in output.read_text(), 90, 0.2)
+        assert switched, output.read_text()
+        assert native_stack.demo_app.faults()["active_preset"] == "error-storm"
+        records = [r for folder in results.iterdir() for r in PidRecord.load_all(folder / ".pids")]
+        assert [r.name for r in records] == ["locust"], output.read_text()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = output.read_text()
+    assert code == 1, text
+    assert "interrupted in the incident phase" in text
+    assert "faults reset to healthy" in text
+    assert native_stack.demo_app.faults()["active_preset"] == "healthy"
+    assert not records[0].is_alive(), "Locust outlived the runner"
+    report = json.loads(next(results.glob("error-storm-*/report.json")).read_text())
+    assert report["outcome"] == "interrupted"
+    assert report["problems"] == ["Interrupted (Ctrl-C) in the incident phase."]

@@ -2,12 +2,13 @@
 service that mounts them, the alert rules whose thresholds the panels draw.
 
 pytest runs in importlib mode, so helpers are handed out as fixtures, not imported;
-tests/grafana/dashboards.py is loaded by path.
+tests/grafana/dashboards.py is run by path (runpy) and handed out as a namespace.
 """
 
+import runpy
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,24 +18,10 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 
 
-def _load_helpers() -> ModuleType:
-    import importlib.util
-    import sys
-
-    name = "playground_grafana_dashboards"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "dashboards.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture(scope="session")
-def grafana() -> ModuleType:
+def grafana() -> SimpleNamespace:
     """tests/grafana/dashboards.py: the dashboards as data, Grafana's substitution."""
-    return _load_helpers()
+    return SimpleNamespace(**runpy.run_path(str(HERE / "dashboards.py")))
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +36,7 @@ def read_yaml() -> Callable[[Path], Any]:
 
 
 @pytest.fixture(scope="session")
-def dashboard_files(grafana: ModuleType) -> dict[Path, dict[str, Any]]:
+def dashboard_files(grafana: SimpleNamespace) -> dict[Path, dict[str, Any]]:
     """Every dashboard JSON under grafana/dashboards, parsed, by path."""
     found = grafana.load_dashboards()
     assert found, f"no dashboards in {grafana.DASHBOARDS_DIR}"
@@ -62,7 +49,7 @@ def dashboards(dashboard_files: dict[Path, dict[str, Any]]) -> dict[str, dict[st
     return {dashboard["uid"]: dashboard for dashboard in dashboard_files.values()}
 
 
-def _provisioned(grafana: ModuleType, kind: str, key: str) -> list[dict[str, Any]]:
+def _provisioned(grafana: SimpleNamespace, kind: str, key: str) -> list[dict[str, Any]]:
     """The `key` entries of every grafana/provisioning/<kind>/*.yml, in file order."""
     return [
         entry
@@ -72,13 +59,13 @@ def _provisioned(grafana: ModuleType, kind: str, key: str) -> list[dict[str, Any
 
 
 @pytest.fixture(scope="session")
-def datasources(grafana: ModuleType) -> list[dict[str, Any]]:
+def datasources(grafana: SimpleNamespace) -> list[dict[str, Any]]:
     """Every provisioned datasource."""
     return _provisioned(grafana, "datasources", "datasources")
 
 
 @pytest.fixture(scope="session")
-def providers(grafana: ModuleType) -> list[dict[str, Any]]:
+def providers(grafana: SimpleNamespace) -> list[dict[str, Any]]:
     """Every provisioned dashboard provider."""
     return _provisioned(grafana, "dashboards", "providers")
 

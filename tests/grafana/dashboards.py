@@ -3,7 +3,7 @@ substitution, grid geometry and datasource references.
 
 Pure functions, shared by the static checks (tests/grafana/) and the live check against a
 real Prometheus (tests/e2e/test_dashboards_live.py). pytest runs in importlib mode, so both
-load this file by path instead of importing it.
+run this file by path (runpy) instead of importing it.
 
 Grafana cannot run where these tests run, so the few things Grafana does to a query before
 Prometheus sees it are reproduced here, from Grafana's documentation and source:

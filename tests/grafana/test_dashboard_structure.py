@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 # The dashboard JSON schemaVersion Grafana 12.1 writes when it saves a dashboard.
@@ -30,7 +30,7 @@ def grafana_minor(dotenv_text: str) -> str:
     return match.group(1)
 
 
-def test_every_file_in_the_dashboards_folder_is_a_json_dashboard(grafana: ModuleType) -> None:
+def test_every_file_in_the_dashboards_folder_is_a_json_dashboard(grafana: SimpleNamespace) -> None:
     # The provider loads every file of the folder; a stray file is a silent error in its log.
     for path in sorted(grafana.DASHBOARDS_DIR.iterdir()):
         assert path.suffix == ".json", f"{path.name}: not a dashboard"
@@ -70,7 +70,7 @@ def test_dashboard_uids_and_titles_are_unique(dashboard_files: dict[Path, dict[s
 
 
 def test_panel_ids_are_unique_within_each_dashboard(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     for uid, dashboard in dashboards.items():
         ids = [panel.get("id") for panel in grafana.panels(dashboard)]
@@ -81,7 +81,7 @@ def test_panel_ids_are_unique_within_each_dashboard(
 
 
 def test_ref_ids_are_unique_within_each_panel(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     for uid, dashboard in dashboards.items():
         for panel in grafana.panels(dashboard):
@@ -90,14 +90,14 @@ def test_ref_ids_are_unique_within_each_panel(
 
 
 def test_panels_stay_on_the_grid_without_overlapping(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     assert {uid: grafana.grid_problems(d) for uid, d in dashboards.items()} == {
         uid: [] for uid in dashboards
     }
 
 
-def test_grid_check_finds_overlaps_and_panels_off_the_grid(grafana: ModuleType) -> None:
+def test_grid_check_finds_overlaps_and_panels_off_the_grid(grafana: SimpleNamespace) -> None:
     bad = {
         "panels": [
             {"title": "a", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
@@ -116,7 +116,7 @@ def test_grid_check_finds_overlaps_and_panels_off_the_grid(grafana: ModuleType) 
 
 
 def test_every_datasource_reference_is_a_provisioned_uid(
-    grafana: ModuleType,
+    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     datasources: list[dict[str, Any]],
 ) -> None:
@@ -132,7 +132,7 @@ def test_every_datasource_reference_is_a_provisioned_uid(
 
 
 def test_every_query_names_its_datasource(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     # Without one, a panel silently uses whatever datasource is the default on that Grafana.
     for uid, dashboard in dashboards.items():
@@ -150,7 +150,7 @@ def test_no_import_inputs_or_placeholders(dashboard_files: dict[Path, dict[str, 
 
 
 def test_faults_are_annotations_on_every_dashboard(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], exported_series: set[str]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], exported_series: set[str]
 ) -> None:
     fault_gauges = {name for name in exported_series if name.startswith(FAULT_PREFIX)}
     assert len(fault_gauges) >= 5
@@ -169,7 +169,7 @@ def test_faults_are_annotations_on_every_dashboard(
 
 
 def test_the_slo_dashboard_has_a_panel_of_active_faults(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], exported_series: set[str]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], exported_series: set[str]
 ) -> None:
     slo = grafana.queries(dashboards["playground-slo"])
     queries = [query for query in slo if query.where == "Active faults"]
@@ -178,7 +178,7 @@ def test_the_slo_dashboard_has_a_panel_of_active_faults(
 
 
 def test_quantile_panels_say_how_replicas_are_combined(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     # A learner scaling demo_app should know why the fleet's p95 is right.
     for uid, dashboard in dashboards.items():
@@ -188,7 +188,7 @@ def test_quantile_panels_say_how_replicas_are_combined(
 
 
 def test_every_panel_has_a_description(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     for uid, dashboard in dashboards.items():
         for panel in grafana.panels(dashboard):

@@ -5,7 +5,7 @@ profiles, and parses (promtool). tests/e2e/test_dashboards_live.py runs them for
 import re
 import subprocess
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +19,9 @@ SCRAPE_SECONDS = 5
 
 
 def dashboard_values(
-    grafana: ModuleType, dashboard: dict[str, Any], selected: dict[str, list[str]] | None = None
+    grafana: SimpleNamespace,
+    dashboard: dict[str, Any],
+    selected: dict[str, list[str]] | None = None,
 ) -> dict[str, str]:
     """Every variable's value for a 30-minute dashboard: All, unless `selected` says otherwise."""
     values = grafana.builtin_variables(1800, SCRAPE_SECONDS, SCRAPE_SECONDS)
@@ -29,17 +31,19 @@ def dashboard_values(
     return values
 
 
-def all_queries(grafana: ModuleType, dashboards: dict[str, dict[str, Any]]) -> list[Any]:
+def all_queries(grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]) -> list[Any]:
     return [query for d in dashboards.values() for query in grafana.queries(d)]
 
 
-def test_the_dashboards_have_queries(grafana: ModuleType, dashboards: dict[str, dict[str, Any]]):
+def test_the_dashboards_have_queries(
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
+):
     counts = {uid: len(grafana.queries(d)) for uid, d in dashboards.items()}
     assert all(count >= 6 for count in counts.values()), counts
 
 
 def test_every_variable_a_query_uses_is_defined(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     builtins = set(grafana.builtin_variables(60, 5, 5))
     for uid, dashboard in dashboards.items():
@@ -51,7 +55,7 @@ def test_every_variable_a_query_uses_is_defined(
 
 
 def test_every_query_substitutes_completely(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     for dashboard in dashboards.values():
         values = dashboard_values(grafana, dashboard)
@@ -62,7 +66,7 @@ def test_every_query_substitutes_completely(
 
 
 def test_template_variables_are_replica_and_handler_lists_with_an_all_regex(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     found = {}
     for uid, dashboard in dashboards.items():
@@ -83,7 +87,7 @@ def test_template_variables_are_replica_and_handler_lists_with_an_all_regex(
 
 
 def test_variables_are_used_as_regex_matchers(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
 ) -> None:
     # `=~`: "All" is `.*` and several values are `(a|b)`; `=` would match neither.
     for dashboard in dashboards.values():
@@ -95,7 +99,7 @@ def test_variables_are_used_as_regex_matchers(
 
 
 def test_every_selected_metric_is_exported_by_demo_app_or_recorded_in_both_profiles(
-    grafana: ModuleType,
+    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     exported_series: set[str],
     records: dict[str, set[str]],
@@ -124,7 +128,7 @@ def test_every_selected_metric_is_exported_by_demo_app_or_recorded_in_both_profi
             )
 
 
-def test_metric_selector_extraction(grafana: ModuleType) -> None:
+def test_metric_selector_extraction(grafana: SimpleNamespace) -> None:
     names, regexes = grafana.metric_selectors(
         'sum by (le) (rate(a_bucket{le="0.5", x="{y}"}[5m])) / b{} or vector(0)'
         ' + label_replace({__name__=~"c:d:rate(5m|30s)"}, "w", "$1", "__name__", "(.*)")'
@@ -135,7 +139,7 @@ def test_metric_selector_extraction(grafana: ModuleType) -> None:
 
 @pytest.mark.tools
 def test_every_query_parses(
-    grafana: ModuleType,
+    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     repo_root: Path,
     tmp_path: Path,
@@ -171,7 +175,7 @@ def test_every_query_parses(
     assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
 
-def test_rate_interval_follows_grafanas_formula(grafana: ModuleType) -> None:
+def test_rate_interval_follows_grafanas_formula(grafana: SimpleNamespace) -> None:
     # max($__interval + scrape interval, 4 x scrape interval)
     assert grafana.builtin_variables(1800, 5, 5)["__rate_interval"] == "20s"
     assert grafana.builtin_variables(86400, 60, 5)["__rate_interval"] == "65s"
@@ -180,7 +184,7 @@ def test_rate_interval_follows_grafanas_formula(grafana: ModuleType) -> None:
     assert values["__interval"] == "15s" and values["__interval_ms"] == "15000"
 
 
-def test_selected_values_are_regex_escaped_as_grafana_does(grafana: ModuleType) -> None:
+def test_selected_values_are_regex_escaped_as_grafana_does(grafana: SimpleNamespace) -> None:
     variable = {"name": "handler", "multi": True, "includeAll": True, "allValue": ".*"}
     assert grafana.variable_value(variable, [grafana.ALL]) == ".*"
     assert grafana.variable_value(variable, ["/api/v1/messages"]) == "/api/v1/messages"
@@ -191,7 +195,7 @@ def test_selected_values_are_regex_escaped_as_grafana_does(grafana: ModuleType) 
 
 
 def test_substitution_leaves_regex_groups_and_rejects_unknown_variables(
-    grafana: ModuleType,
+    grafana: SimpleNamespace,
 ) -> None:
     values = {"instance": ".*", "__rate_interval": "20s"}
     expr = 'label_replace(x{i=~"$instance"}[$__rate_interval], "$1")'

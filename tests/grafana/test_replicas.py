@@ -9,7 +9,7 @@ traffic; the expected values are worked out in the comments.
 
 import subprocess
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -154,7 +154,9 @@ EXPECTED: list[tuple[str, str, str, list[str], list[tuple[str, float]]]] = [
 ]
 
 
-def promtool_test(grafana: ModuleType, dashboards: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def promtool_test(
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """A promtool unit-test file: the input series and each expected query result."""
     cases = []
     for uid, title, ref_id, instances, samples in EXPECTED:
@@ -180,7 +182,7 @@ def promtool_test(grafana: ModuleType, dashboards: dict[str, dict[str, Any]]) ->
 
 
 def test_dashboards_sum_replicas_and_quantiles_come_from_summed_buckets(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], repo_root: Path, tmp_path: Path
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], repo_root: Path, tmp_path: Path
 ) -> None:
     promtool = repo_root / ".tools" / "bin" / "promtool"
     if not promtool.is_file():

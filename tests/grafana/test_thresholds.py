@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -163,7 +163,7 @@ def drawn_thresholds(panel: dict[str, Any]) -> list[float]:
 
 
 def threshold_problems(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], rules: dict[str, Rules]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], rules: dict[str, Rules]
 ) -> list[str]:
     """Every way the dashboards' thresholds and mirrored records disagree with the rules."""
     panels = {
@@ -212,7 +212,7 @@ def profile_rules(rules: dict[str, list[dict[str, Any]]]) -> dict[str, Rules]:
 
 
 def test_drawn_thresholds_equal_the_alert_rules_in_both_profiles(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
 ) -> None:
     assert threshold_problems(grafana, dashboards, profile_rules) == []
 
@@ -243,7 +243,7 @@ def test_the_rules_give_the_documented_numbers(profile_rules: dict[str, Rules]) 
     ],
 )
 def test_changing_a_rule_threshold_fails_the_check(
-    grafana: ModuleType,
+    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     rules_dir: Callable[[str], Path],
     load_rules: Callable[[Path], list[dict[str, Any]]],
@@ -264,7 +264,7 @@ def test_changing_a_rule_threshold_fails_the_check(
 
 
 def test_changing_a_drawn_threshold_fails_the_check(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
 ) -> None:
     modified = copy.deepcopy(dashboards)
     panel = next(p for p in grafana.panels(modified[LLM]) if p["title"] == LLM_P95[1])
@@ -276,7 +276,7 @@ def test_changing_a_drawn_threshold_fails_the_check(
 
 
 def test_a_threshold_no_rule_explains_fails_the_check(
-    grafana: ModuleType, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
+    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
 ) -> None:
     modified = copy.deepcopy(dashboards)
     panel = next(p for p in grafana.panels(modified[LLM]) if p["title"] == "Agent turn latency")

@@ -73,6 +73,9 @@ def render_plot(
             _draw(axis, panel, marks)
         if x_range is not None:
             axes[0, 0].set_xlim(*x_range)
+        low, high = axes[0, 0].get_xlim()
+        for axis, panel in zip(axes[:, 0], panels, strict=True):
+            _mark_events(axis, panel, (low, high))
         axes[-1, 0].set_xlabel("seconds from the incident's start")
         figure.suptitle(title)
         figure.tight_layout()
@@ -81,6 +84,23 @@ def render_plot(
     finally:
         plt.close(figure)
     return path
+
+
+def _mark_events(axis: plt.Axes, panel: Panel, x_range: tuple[float, float]) -> None:
+    """Notification markers along the top; labels near the right edge read leftwards."""
+    height = axis.get_ylim()[1] * 0.91
+    low, high = x_range
+    for at, text in panel.events:
+        axis.plot([at], [height], marker="v", color="black", markersize=7, linestyle="none")
+        leftwards = at > low + 0.75 * (high - low)
+        axis.annotate(
+            text,
+            (at, height),
+            xytext=(-6 if leftwards else 6, -3),
+            textcoords="offset points",
+            ha="right" if leftwards else "left",
+            fontsize=8,
+        )
 
 
 def _draw(axis: plt.Axes, panel: Panel, marks: Sequence[tuple[float, str]]) -> None:
@@ -117,15 +137,10 @@ def _draw(axis: plt.Axes, panel: Panel, marks: Sequence[tuple[float, str]]) -> N
             fontsize=8,
             color="dimgrey",
         )
-    # Room above the highest value and the threshold for the markers and the legend.
+    # Room above the highest value and the threshold for the notification markers.
     finite = [v for v in values if math.isfinite(v)]
     top = max([*finite, (panel.threshold or 0.0) * scale, 1e-9])
     axis.set_ylim(0, top * 1.3)
-    for at, text in panel.events:
-        axis.plot([at], [top * 1.18], marker="v", color="black", markersize=7, linestyle="none")
-        axis.annotate(
-            text, (at, top * 1.18), xytext=(5, -3), textcoords="offset points", fontsize=8
-        )
     axis.set_title(panel.title, fontsize=10, loc="left")
     axis.set_ylabel(("%" if panel.percent else panel.unit) or "")
     axis.grid(True, alpha=0.3)

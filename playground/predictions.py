@@ -118,6 +118,11 @@ class AlertConfig:
         rules = self.rules.get(name, ())
         return rules[0] if len(rules) == 1 else None
 
+    def widest_rule(self, name: str) -> AlertRule | None:
+        """Of the rules with this name, the one with the longest window (the slowest to clear)."""
+        rules = self.rules.get(name, ())
+        return max(rules, key=lambda r: r.window_seconds or 0.0) if rules else None
+
     def intervals(self, name: str) -> Intervals:
         return self.routes[name]
 
@@ -460,10 +465,23 @@ MODELS: dict[str, Callable[[AlertRule, Incident, Intervals], ModelResult | None]
 }
 
 
+def window_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> ModelResult | None:
+    """Any alert, once its cause is gone: it clears by the time the cause leaves its window.
+
+    Only for recovery, where the cause (whatever raised the alert) stops at the recovery.
+    The earliest bound is the recovery itself.
+    """
+    if not incident.recovery_only:
+        return None
+    window = rule.window_seconds or 0.0
+    clear = (incident.duration, incident.duration + window)
+    return None, clear, f"its cause stops; the {window:g} s window drains"
+
+
 def predict(rule: AlertRule, intervals: Intervals, incident: Incident) -> Prediction | None:
     """The windows of every transition of one alert, or None without a model for it."""
-    model = MODELS.get(rule.name)
-    result = model(rule, incident, intervals) if model else None
+    model = MODELS.get(rule.name, window_model)
+    result = model(rule, incident, intervals)
     if result is None:
         return None
     onset, clear, why = result

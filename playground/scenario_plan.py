@@ -195,16 +195,24 @@ def _plan_recovery(
         )
     predictions = {}
     for name in sorted(active_at_start):
-        rule = config.rule(name)
+        rule = config.rule(name) or config.widest_rule(name)
         prediction = rule and predict(rule, config.intervals(name), incident)
         if prediction:
             predictions[name] = prediction
         else:
-            notes.append(f"No prediction for {name}: no model for it, or several rules share it.")
+            notes.append(f"No prediction for {name}: Prometheus has no rule of that name.")
     resolved = _latest(predictions, Kind.RESOLVED_NOTIFIED, since=True)
     recovery = options.duration or options.recovery
     if not recovery:
-        recovery = _phase_for(resolved, options) if resolved else defaults.recovery
+        needed = _phase_for(resolved, options) if resolved else defaults.recovery
+        # Bounded by the table's length: an alert with a long window (a slow burn rate's
+        # 36m) would otherwise hold the run for most of an hour.
+        recovery = min(needed, defaults.recovery)
+        if needed > recovery:
+            notes.append(
+                f"Resolving everything may take up to {needed:g} s; the run stops after "
+                f"{recovery:g} s (longer with --duration)."
+            )
     return RunPlan(
         PhaseLengths(recovery=recovery),
         incident,

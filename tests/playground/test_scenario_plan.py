@@ -64,6 +64,17 @@ def test_recovery_predicts_only_the_resolution_of_the_alerts_active_at_its_start
     assert plan.lengths.recovery == 82
 
 
+def test_recovery_bounds_an_alert_without_a_model_by_its_window_within_the_table_length() -> None:
+    plan = plan_run(
+        SCENARIOS["recovery"], LAB, faults(), RunOptions(), "lab", {"DemoAppErrorBudgetBurn"}
+    )
+    # Two rules share the name; the slow burn's 36m window is the widest.
+    resolved = plan.predictions["DemoAppErrorBudgetBurn"].windows[Kind.RESOLVED]
+    assert (resolved.earliest, resolved.latest) == (0.0, 2160.0 + 10.0)
+    assert plan.lengths.recovery == SCENARIOS["recovery"].lengths["lab"].recovery
+    assert any("may take up to" in note for note in plan.notes)
+
+
 def test_recovery_with_nothing_active_says_there_is_nothing_to_recover_from() -> None:
     plan = plan_run(SCENARIOS["recovery"], LAB, faults(), RunOptions(), "lab", set())
     assert plan.predictions == {}

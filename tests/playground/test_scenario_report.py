@@ -106,6 +106,12 @@ def test_baseline_with_an_alert_firing_reports_a_problem() -> None:
     assert report["problems"] == ["Nothing should fire in baseline, but HighErrorRate did."]
 
 
+def test_baseline_does_not_blame_an_alert_that_only_resolved_during_it() -> None:
+    record = error_storm_record([Transition(HIGH, Kind.RESOLVED, at(2), "Prometheus")], "baseline")
+    record.preexisting = {HIGH: "pending"}
+    assert build_report(record)["problems"] == []
+
+
 def test_an_interrupted_run_keeps_its_outcome_and_problem() -> None:
     record = error_storm_record(ON_TIME[:3])
     record.outcome = "interrupted"

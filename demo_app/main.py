@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from demo_app import metrics
+from demo_app import cardinality_demo, metrics
 from demo_app.deps import refresh_faults
 from demo_app.errors import BodyLimitMiddleware, add_exception_handlers
 from demo_app.faults import FaultStore
 from demo_app.llm import build_provider
 from demo_app.routes import admin, customers, health, messages
+from demo_app.routes import cardinality_demo as cardinality_demo_routes
 from demo_app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_application(
     app.state.provider = build_provider(settings, faults)
     app.state.admin_token, app.state.admin_token_generated = admin_token(settings)
     app.state.ready = False
+    cardinality_demo.switch(settings.DEMO_APP_BAD_CARDINALITY_DEMO)
     metrics.set_llm_prices(
         settings.DEMO_APP_LLM_PRICES_USD_PER_MILLION_TOKENS, settings.DEMO_APP_LLM_HOURLY_BUDGET_USD
     )
@@ -73,6 +75,7 @@ def create_application(
     # The customer route first: the instrumentator resolves a handler by trying routes in order.
     for router in (customers.router, messages.router, health.router, admin.router):
         app.include_router(router)
+    app.include_router(cardinality_demo_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.DEMO_APP_MAX_BODY_BYTES)
     if should_instrument:
         metrics.instrument(app, scrape_dependencies=[Depends(refresh_faults)])

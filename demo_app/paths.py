@@ -16,3 +16,4 @@ METRICS = "/metrics"
 
 ADMIN_FAULTS = "/admin/faults"
 ADMIN_PRESET = "/admin/faults/presets/{preset}"
+ADMIN_CARDINALITY_DEMO = "/admin/cardinality-demo"

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # than one worker; unset, the fault state lives in the process's memory.
     DEMO_APP_FAULTS_FILE: Path | None = None
 
+    # Lab 5 only: start with the intentionally bad per-customer metric switched on
+    # (demo_app/cardinality_demo.py; PUT /admin/cardinality-demo switches it at runtime).
+    # Never on by default. One worker only.
+    DEMO_APP_BAD_CARDINALITY_DEMO: bool = False
+
     @field_validator("DEMO_APP_ADMIN_TOKEN")
     @classmethod
     def _admin_token_is_long(cls, token: SecretStr | None) -> SecretStr | None:
@@ -113,4 +118,10 @@ class Settings(BaseSettings):
         )
         if total > 1.0:
             raise ValueError(f"the three DEMO_APP_LLM_*_ERROR_RATE settings add up to {total} > 1")
+        return self
+
+    @model_validator(mode="after")
+    def _cardinality_demo_has_one_worker(self) -> "Settings":
+        if self.DEMO_APP_BAD_CARDINALITY_DEMO and self.DEMO_APP_WORKERS > 1:
+            raise ValueError("DEMO_APP_BAD_CARDINALITY_DEMO needs DEMO_APP_WORKERS=1")
         return self

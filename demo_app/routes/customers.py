@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from demo_app import paths
+from demo_app import cardinality_demo, paths
 from demo_app.customers import customer_number, customer_profile
 from demo_app.deps import SettingsDep, inject_http_fault
 from demo_app.errors import ApiError
@@ -22,4 +22,6 @@ async def get_customer(customer_id: str, settings: SettingsDep) -> CustomerProfi
             "No such customer. Customer ids run from cus_00001 to "
             f"cus_{settings.DEMO_APP_CUSTOMER_COUNT:05d}.",
         )
+    # Lab 5's intentionally bad per-customer metric; does nothing unless switched on.
+    cardinality_demo.record(f"cus_{number:05d}")
     return customer_profile(settings.DEMO_APP_SEED, number)

@@ -12,12 +12,13 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from playground.polling import wait_until
 from playground.ports import free_port
 from playground.settings import PlaygroundSettings
 from playground.stack import NativeStack
@@ -60,6 +61,8 @@ class TrafficDriver:
         self.base_url = base_url
         self.pause_seconds = pause_seconds
         self.deadline = time.monotonic() + max_seconds
+        # Wall-clock start, so a test can say how much healthy history precedes a fault.
+        self.started_at = time.time()
         self.statuses: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -127,3 +130,36 @@ def traffic(native_stack: NativeStack) -> Iterator[TrafficDriver]:
     driver = TrafficDriver(native_stack.urls.demo_app).start()
     yield driver
     driver.stop()
+
+
+# An earlier test may have fired the same alerts; give them this long to resolve and flush.
+QUIET_TIMEOUT_SECONDS = 180.0
+
+
+def is_quiet(stack: NativeStack, names: tuple[str, ...]) -> bool:
+    """None of these alerts is active anywhere, and the last word on each was `resolved`.
+
+    Only then has Alertmanager flushed and dropped the alert's group, so the next firing
+    starts a new group and is notified after group_wait, as the predictions assume (a group
+    that still exists would notify at its next group_interval tick instead).
+    """
+    if any(a["labels"].get("alertname") in names for a in stack.prometheus.alerts()):
+        return False
+    if any(a["labels"].get("alertname") in names for a in stack.alertmanager.alerts()):
+        return False
+    newest: dict[str, str] = {}
+    for note in stack.receiver.notifications(limit=200):  # newest first
+        for alert in note["alerts"]:
+            newest.setdefault(alert["labels"].get("alertname", ""), alert["status"])
+    return all(newest.get(name, "resolved") == "resolved" for name in names)
+
+
+@pytest.fixture
+def wait_until_quiet(native_stack: NativeStack) -> Callable[[tuple[str, ...]], None]:
+    """Waits until the named alerts are quiet on the shared stack, or fails with a dump."""
+
+    def wait(names: tuple[str, ...]) -> None:
+        if not wait_until(lambda: is_quiet(native_stack, names), QUIET_TIMEOUT_SECONDS, 1.0):
+            pytest.fail(f"{names} did not quiet down.\n{native_stack.diagnostics()}")
+
+    return wait

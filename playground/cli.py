@@ -1,4 +1,4 @@
-"""The `playground` command: up, down, status, faults and render-rules.
+"""The `playground` command: up, down, status, faults, render-rules and scenario.
 
 A thin layer over NativeStack (stack.py), the clients (clients.py) and the rule profiles
 (rule_profiles.py): it parses arguments, prints, and turns errors into exit codes.
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from playground.clients import ApiError, ApiUnavailableError, DemoAppAdminClient
 from playground.errors import PlaygroundError
+from playground.scenarios import add_scenario_parser
 from playground.settings import PlaygroundSettings
 from playground.stack import NativeStack, read_admin_token, stack_status, stop_stack
 
@@ -200,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     render.set_defaults(handler=cmd_render_rules)
+
+    add_scenario_parser(commands)
     return parser
 
 

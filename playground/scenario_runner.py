@@ -37,7 +37,6 @@ from playground.clients import (
 )
 from playground.errors import PlaygroundError
 from playground.locust_run import LOCUST_STOP_TIMEOUT, LocustRun
-from playground.plot import Panel, render_plot
 from playground.predictions import AlertConfig, alert_config, judge
 from playground.report import FAILED, RunRecord, build_report, write_report
 from playground.scenario_plan import (
@@ -337,7 +336,11 @@ class ScenarioRunner:
             locust=self.locust.summary() if self.locust else {"available": False},
         )
         report = build_report(record)
-        report["files"]["plot"] = self._plot(record, folder)
+        try:
+            report["files"]["plot"] = self._plot(record, folder)
+        except Exception as exc:  # the report matters more than its picture
+            self.say(f"  warning: the plot failed: {exc}")
+            report["files"]["plot"] = None
         if self.locust is not None:
             report["files"]["locust_html"] = self.locust.html_path.name
         markdown, json_path = write_report(report, folder)
@@ -352,6 +355,9 @@ class ScenarioRunner:
 
     def _plot(self, record: RunRecord, folder: Path) -> str | None:
         """timeline.png from Prometheus range queries; None (and a warning) if that fails."""
+        # Imported here: matplotlib takes a quarter of a second, and only the end needs it.
+        from playground.plot import Panel, render_plot
+
         origin = record.origin if record.origin is not None else record.started
         start, end = record.started, record.ended
         step = max(record.config.scrape_interval, (end - start) / 600, 1.0)
@@ -428,7 +434,7 @@ class ScenarioRunner:
         if self.locust is not None:
             try:
                 self.locust.stop()
-            except Exception as exc:
+            except Exception as exc:  # whatever it was, the faults still need resetting
                 problems.append(f"Stopping Locust failed: {exc}")
         if self.faults_changed:
             try:

@@ -107,6 +107,10 @@ def _fail_on_status(response: ResponseContextManager) -> bool:
     """Mark a non-2xx answer as failed, with demo_app's error code. True if it was one."""
     if 200 <= response.status_code < 300:
         return False
+    if response.status_code == 0:
+        # No HTTP answer at all: connection refused or reset, or a timeout.
+        response.failure(f"no response: {getattr(response, 'error', None)!r}")
+        return True
     error = _body(response.text).get("error", "no JSON error body")
     response.failure(f"HTTP {response.status_code} {error}")
     return True

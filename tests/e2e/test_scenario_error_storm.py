@@ -28,9 +28,6 @@ from playground.stack import NativeStack
 pytestmark = pytest.mark.e2e
 
 SUBJECT = "HighErrorRate"
-# The scenario's alerts must be quiet before it starts (an earlier test may have fired
-# them): inactive in Prometheus, gone from Alertmanager, last notification `resolved`.
-QUIET_TIMEOUT_SECONDS = 180.0
 ORDER = ("pending", "firing", "notified", "resolved", "resolved notified")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -48,31 +45,12 @@ def target_of(stack: NativeStack) -> Target:
     )
 
 
-def is_quiet(stack: NativeStack, names: tuple[str, ...]) -> bool:
-    if any(a["labels"].get("alertname") in names for a in stack.prometheus.alerts()):
-        return False
-    if any(a["labels"].get("alertname") in names for a in stack.alertmanager.alerts()):
-        return False
-    # The newest notification about each alert must say it resolved: then Alertmanager has
-    # flushed and dropped its group, and a new alert starts a new group (group_wait).
-    newest: dict[str, str] = {}
-    for note in stack.receiver.notifications(limit=200):  # newest first
-        for alert in note["alerts"]:
-            newest.setdefault(alert["labels"].get("alertname", ""), alert["status"])
-    return all(newest.get(name, "resolved") == "resolved" for name in names)
-
-
-def wait_until_quiet(stack: NativeStack) -> None:
-    names = SCENARIOS["error-storm"].expected_alerts
-    if not wait_until(lambda: is_quiet(stack, names), QUIET_TIMEOUT_SECONDS, interval=1.0):
-        pytest.fail(f"{names} did not quiet down before the scenario.\n{stack.diagnostics()}")
-
-
 @pytest.mark.timeout(600)
 def test_error_storm_goes_pending_firing_notified_resolved_within_its_predictions(
-    native_stack: NativeStack, tmp_path: Path
+    native_stack: NativeStack, tmp_path: Path, wait_until_quiet
 ) -> None:
-    wait_until_quiet(native_stack)
+    # An earlier test may have fired the scenario's alerts (tests/e2e/conftest.py).
+    wait_until_quiet(SCENARIOS["error-storm"].expected_alerts)
     lines: list[str] = []
     runner = ScenarioRunner(
         SCENARIOS["error-storm"],

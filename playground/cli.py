@@ -1,4 +1,4 @@
-"""The `playground` command: up, down, status, faults, render-rules and scenario.
+"""The `playground` command: up, down, status, faults, render-rules, scenario, drill and lab.
 
 A thin layer over NativeStack (stack.py), the clients (clients.py) and the rule profiles
 (rule_profiles.py): it parses arguments, prints, and turns errors into exit codes.
@@ -16,7 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from playground.clients import ApiError, ApiUnavailableError, DemoAppAdminClient
+from playground.drills import add_drill_parser
 from playground.errors import PlaygroundError
+from playground.labs import add_lab_parser
 from playground.scenarios import add_scenario_parser
 from playground.settings import PlaygroundSettings
 from playground.stack import NativeStack, read_admin_token, stack_status, stop_stack
@@ -203,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(handler=cmd_render_rules)
 
     add_scenario_parser(commands)
+    add_drill_parser(commands)
+    add_lab_parser(commands)
     return parser
 
 

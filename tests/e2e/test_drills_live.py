@@ -1,0 +1,147 @@
+"""Every drill's PromQL, run on the live stack after a short load with faults, returns the shape
+the drill's answer describes (docs/drills/drills.yaml, `expect`).
+
+The queries run exactly as `playground drill NAME` runs them: scaled to the lab profile the
+shared stack uses. Two phases, each polled until every query of the phase has its shape or a
+deadline passes, then faults are reset whatever happened:
+
+1. errors: the background traffic plus one failing request every few seconds on the stream
+   route, which that traffic never calls. Enough for 5xx series with a rate (the notes'
+   per-series division returns exactly 1), far too few to page: about 2% of requests, under
+   HighErrorRate's 5%, and nothing on /api/v1/messages, which the burn-rate alerts watch.
+2. slow-llm: the preset for a whole lab window, so agent turns (buckets ending at 10) read a
+   p95 of exactly 10 while LLM calls (buckets past 10) read more, and rate() of the fault
+   gauge holding 12 is 0.
+
+Both phases together take about a minute.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from playground.drills import Query, QueryResult, live_profile, load_drills, run_query
+from playground.stack import NativeStack
+
+pytestmark = pytest.mark.e2e
+
+ERRORS_DEADLINE_SECONDS = 30
+SLOW_DEADLINE_SECONDS = 75
+POLL_SECONDS = 2.0
+# One failing stream request this often: with ~20 requests/s of background traffic, ~2%.
+ERROR_EVERY_SECONDS = 2.5
+STREAM = "/api/v1/messages/stream"
+PHASES = {"errors": ("traffic", "errors"), "slow-llm": ("slow-llm", "fault")}
+
+
+@contextmanager
+def _failing_stream_requests(stack: NativeStack) -> Iterator[None]:
+    """Injected 500s on the stream route, sent at a slow, steady pace."""
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def send() -> None:
+        with httpx.Client(base_url=stack.urls.demo_app, timeout=10, trust_env=False) as client:
+            while not stop.is_set():
+                response = client.post(STREAM, json={"message": "Where is my order?"})
+                statuses.append(response.status_code)
+                stop.wait(ERROR_EVERY_SECONDS)
+
+    stack.demo_app.set_faults({"http_error_ratio": {STREAM: 1.0}})
+    sender = threading.Thread(target=send, daemon=True, name="drill-errors")
+    sender.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        sender.join(timeout=15)
+        stack.demo_app.reset()
+    assert statuses and set(statuses) == {500}, statuses
+
+
+@contextmanager
+def _preset(stack: NativeStack, preset: str) -> Iterator[None]:
+    stack.demo_app.apply_preset(preset)
+    try:
+        yield
+    finally:
+        stack.demo_app.reset()
+
+
+def _until_shaped(
+    stack: NativeStack, queries: list[tuple[str, Query]], deadline_seconds: float
+) -> dict[str, QueryResult]:
+    """Run the queries until every one has its shape, or the deadline; the last results."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        stack.check_alive()
+        results = {
+            f"{name}: {query.title}": run_query(stack.prometheus, query, "lab")
+            for name, query in queries
+        }
+        if all(r.matches for r in results.values()) or time.monotonic() > deadline:
+            return results
+        time.sleep(POLL_SECONDS)
+
+
+def _report(results: dict[str, QueryResult]) -> str:
+    lines = []
+    for title, result in results.items():
+        if result.matches:
+            continue
+        shown = [f"{s['metric']} {s['value'][1]}" for s in result.samples[:4]]
+        lines += [
+            f"- {title}",
+            f"    {result.expr}",
+            f"    expected {result.query.expect.describe()}; got {shown or 'no data'}",
+            f"    ({result.why})",
+        ]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def warm_stack(native_stack: NativeStack, traffic) -> NativeStack:
+    """The shared stack with a full lab window of traffic scraped."""
+    full = 'sum(increase(http_requests_total{job="demo_app"}[30s])) > 20'
+    deadline = time.monotonic() + 90
+    while not native_stack.prometheus.query(full):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no traffic scraped: {traffic.snapshot()}\n{native_stack.diagnostics()}")
+        time.sleep(1)
+    return native_stack
+
+
+def test_each_drill_query_returns_the_shape_its_answer_describes(warm_stack: NativeStack) -> None:
+    stack = warm_stack
+    assert live_profile(stack.prometheus) == "lab"
+    queries = [(d.name, q) for d in load_drills().values() for q in d.queries]
+    by_phase = {
+        phase: [(name, q) for name, q in queries if q.needs in needs]
+        for phase, needs in PHASES.items()
+    }
+    assert sum(len(q) for q in by_phase.values()) == len(queries), "a query fits no phase"
+
+    with _failing_stream_requests(stack):
+        errors = _until_shaped(stack, by_phase["errors"], ERRORS_DEADLINE_SECONDS)
+    with _preset(stack, "slow-llm"):
+        slow = _until_shaped(stack, by_phase["slow-llm"], SLOW_DEADLINE_SECONDS)
+
+    report = _report({**errors, **slow})
+    assert not report, (
+        f"queries without the shape their drill describes:\n{report}\n{stack.diagnostics()}"
+    )
+    # The claims the drills lean on hardest, spelled out.
+    per_series = errors[
+        "error-rate-slo-burn-rates: The notes' per-series division - 1 for every "
+        "5xx series that moved"
+    ]
+    assert any(s["metric"].get("handler") == STREAM for s in per_series.samples)
+    cap = slow[
+        "histogram-quantile-inf-cap: p95 of agent turns, whose buckets stop at 10 - "
+        "exactly 10 under slow-llm"
+    ]
+    assert [float(s["value"][1]) for s in cap.samples] == [10.0]

@@ -110,6 +110,14 @@ class PrometheusClient(_Client):
             params["time"] = time.timestamp() if isinstance(time, datetime) else time
         return self._data("query", **params)["result"]
 
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
+        """A range query's ``result`` (a matrix: ``metric`` and ``values`` per series)."""
+        return self._data("query_range", query=expr, start=start, end=end, step=step)["result"]
+
+    def config_yaml(self) -> str:
+        """The configuration Prometheus loaded, as YAML (/api/v1/status/config)."""
+        return self._data("status/config")["yaml"]
+
     def is_ready(self, path: str = "/-/ready") -> bool:
         return super().is_ready(path)
 
@@ -148,6 +156,10 @@ class AlertmanagerClient(_Client):
 
     def alert_groups(self) -> list[dict[str, Any]]:
         return self._json("GET", "/api/v2/alerts/groups")
+
+    def config_yaml(self) -> str:
+        """The configuration Alertmanager loaded, as written (/api/v2/status)."""
+        return self._json("GET", "/api/v2/status")["config"]["original"]
 
     def is_ready(self, path: str = "/-/ready") -> bool:
         return super().is_ready(path)

@@ -84,21 +84,6 @@ class Target:
     profile: str
 
 
-class _Prometheus(PrometheusClient):
-    """PrometheusClient plus the two endpoints only the runner needs."""
-
-    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
-        return self._data("query_range", query=expr, start=start, end=end, step=step)["result"]
-
-    def config_yaml(self) -> str:
-        return self._data("status/config")["yaml"]
-
-
-class _Alertmanager(AlertmanagerClient):
-    def config_yaml(self) -> str:
-        return self._json("GET", "/api/v2/status")["config"]["original"]
-
-
 # --- the run -----------------------------------------------------------------------------
 
 
@@ -172,8 +157,8 @@ class ScenarioRunner:
         self.options = options or RunOptions()
         self.say = say or (lambda line: print(line, flush=True))
         self.on_poll = on_poll or (lambda _runner: None)
-        self.prometheus = _Prometheus(target.prometheus)
-        self.alertmanager = _Alertmanager(target.alertmanager)
+        self.prometheus = PrometheusClient(target.prometheus)
+        self.alertmanager = AlertmanagerClient(target.alertmanager)
         self.receiver = ReceiverClient(target.alert_receiver)
         self.admin = DemoAppAdminClient(target.demo_app, target.admin_token)
         self.phase = "starting"

@@ -190,14 +190,13 @@ def judge_against_predictions(
 ) -> None:
     """Give each observation its predicted latest time and a verdict, from the live config.
 
-    The prediction reads the rules Prometheus loaded (/api/v1/rules) and the rendered
-    prometheus.yml and alertmanager.yml (scrape interval, group_wait, group_interval).
+    The prediction reads what the live processes loaded: the rules (/api/v1/rules), the
+    scrape interval (Prometheus's config) and group_wait/group_interval (Alertmanager's).
     """
-    run_dir = stack.settings.PLAYGROUND_RUN_DIR
     config = alert_config(
         stack.prometheus.rule_groups(),
-        (run_dir / "prometheus" / "prometheus.yml").read_text(),
-        (run_dir / "alertmanager" / "alertmanager.yml").read_text(),
+        stack.prometheus.config_yaml(),
+        stack.alertmanager.config_yaml(),
     )
     rule = config.rule(alertname)
     assert rule is not None, f"no single alerting rule named {alertname}"

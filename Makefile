@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint bench clean
+.PHONY: setup up test lint bench preflight preflight-compose clean
 
 # Idempotent: rebuilds the venv only when a requirements file changed, and fetches the
 # Prometheus/Alertmanager binaries only when they are missing or at the wrong version.
@@ -22,6 +22,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 # The main job: the whole stack, natively, in the foreground until Ctrl-C.
 up: setup
 	$(BIN)/playground up
+
+# Every busy port at once, before `make up` (native) or `docker compose up`.
+preflight: setup
+	$(BIN)/playground preflight
+
+preflight-compose: setup
+	$(BIN)/playground preflight --compose
 
 test: setup
 	$(BIN)/ruff check .

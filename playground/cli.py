@@ -1,4 +1,5 @@
-"""The `playground` command: up, down, status, faults, render-rules, scenario, drill and lab.
+"""The `playground` command: up, down, status, preflight, faults, render-rules, scenario,
+drill and lab.
 
 A thin layer over NativeStack (stack.py), the clients (clients.py) and the rule profiles
 (rule_profiles.py): it parses arguments, prints, and turns errors into exit codes.
@@ -19,6 +20,7 @@ from playground.clients import ApiError, ApiUnavailableError, DemoAppAdminClient
 from playground.drills import add_drill_parser
 from playground.errors import PlaygroundError
 from playground.labs import add_lab_parser
+from playground.ports import port_problems
 from playground.scenarios import add_scenario_parser
 from playground.settings import PlaygroundSettings
 from playground.stack import NativeStack, read_admin_token, stack_status, stop_stack
@@ -165,6 +167,19 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
+def cmd_preflight(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
+    """Every port problem at once, so one edit of .env.override fixes them all."""
+    ports = settings.compose_ports() if args.compose else settings.ports()
+    command = "docker compose up" if args.compose else "make up"
+    problems = port_problems(ports, command)
+    for problem in problems:
+        _say(problem)
+    if not problems:
+        listed = ", ".join(f"{port} ({name})" for name, port in ports.items())
+        print(f"Every port is free on 127.0.0.1: {listed}.")
+    return EXIT_ERROR if problems else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="playground",
@@ -185,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="is each part running and healthy?")
     status.set_defaults(handler=cmd_status)
+
+    preflight = commands.add_parser(
+        "preflight", help="report every busy port before `make up` or `docker compose up`"
+    )
+    preflight.add_argument(
+        "--compose",
+        action="store_true",
+        help="check the ports compose publishes (adds GRAFANA_PORT and LOCUST_PORT)",
+    )
+    preflight.set_defaults(handler=cmd_preflight)
 
     faults = commands.add_parser("faults", help="show or change demo_app's injected faults")
     faults.set_defaults(handler=cmd_faults, action=None)

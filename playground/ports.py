@@ -75,21 +75,24 @@ def port_holder(port: int) -> str | None:
     return None
 
 
-def check_ports(ports: Mapping[str, int]) -> None:
-    """Raise unless every port is distinct and free on 127.0.0.1.
+def port_problems(ports: Mapping[str, int], command: str = "playground up") -> list[str]:
+    """What stops these ports from being used: clashes between them, and busy ports.
 
     Args:
         ports: Each port by the environment variable that sets it.
+        command: The command the suggested fix shows (``DEMO_APP_PORT=8001 <command>``).
 
-    Raises:
-        PortInUseError: Naming the port, its holder when known, and the variable to change.
+    Returns:
+        One message per problem, naming the port, its holder when known and the variable to
+        change; empty when every port is distinct and free on 127.0.0.1.
     """
+    problems = []
     by_port: dict[int, list[str]] = {}
     for env_var, port in ports.items():
         by_port.setdefault(port, []).append(env_var)
     for port, env_vars in by_port.items():
         if len(env_vars) > 1:
-            raise PortInUseError(
+            problems.append(
                 f"{' and '.join(env_vars)} are all set to {port}; give each part its own port "
                 "in .env.override or the environment."
             )
@@ -98,11 +101,25 @@ def check_ports(ports: Mapping[str, int]) -> None:
             continue
         holder = port_holder(port)
         held_by = f" by {holder}" if holder else ""
-        raise PortInUseError(
+        problems.append(
             f"Port {port} on {LOOPBACK} ({env_var}) is already in use{held_by}.\n"
             f"Stop that process, or choose another port: set {env_var} in .env.override "
-            f"or the environment, e.g. `{env_var}={_suggest(port, ports.values())} playground up`."
+            f"or the environment, e.g. `{env_var}={_suggest(port, ports.values())} {command}`."
         )
+    return problems
+
+
+def check_ports(ports: Mapping[str, int]) -> None:
+    """Raise unless every port is distinct and free on 127.0.0.1.
+
+    Args:
+        ports: Each port by the environment variable that sets it.
+
+    Raises:
+        PortInUseError: The first problem port_problems() finds.
+    """
+    if problems := port_problems(ports):
+        raise PortInUseError(problems[0])
 
 
 def _suggest(port: int, taken: Iterable[int]) -> int:

@@ -30,6 +30,10 @@ class PlaygroundSettings(BaseSettings):
     ALERT_RECEIVER_PORT: int = Field(default=5001, ge=1, le=65535)
     PROMETHEUS_PORT: int = Field(default=9090, ge=1, le=65535)
     ALERTMANAGER_PORT: int = Field(default=9093, ge=1, le=65535)
+    # Compose only (the native stack runs no Grafana or Locust web UI); read so that
+    # `playground preflight --compose` checks every port compose publishes.
+    GRAFANA_PORT: int = Field(default=3000, ge=1, le=65535)
+    LOCUST_PORT: int = Field(default=8089, ge=1, le=65535)
     # Which rules Prometheus loads: prometheus/rules/<profile>/.
     ALERT_PROFILE: AlertProfile = "lab"
 
@@ -59,10 +63,18 @@ class PlaygroundSettings(BaseSettings):
         return (REPO_ROOT / path.expanduser()).resolve()
 
     def ports(self) -> dict[str, int]:
-        """Each port by the environment variable that sets it."""
+        """Each port the native stack listens on, by the environment variable that sets it."""
         return {
             "DEMO_APP_PORT": self.DEMO_APP_PORT,
             "ALERT_RECEIVER_PORT": self.ALERT_RECEIVER_PORT,
             "PROMETHEUS_PORT": self.PROMETHEUS_PORT,
             "ALERTMANAGER_PORT": self.ALERTMANAGER_PORT,
+        }
+
+    def compose_ports(self) -> dict[str, int]:
+        """Each host port compose publishes (the `load` profile's Locust UI included)."""
+        return {
+            **self.ports(),
+            "GRAFANA_PORT": self.GRAFANA_PORT,
+            "LOCUST_PORT": self.LOCUST_PORT,
         }

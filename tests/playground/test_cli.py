@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -218,3 +219,37 @@ def test_up_stops_everything_when_a_part_dies(up: UpProcess) -> None:
     assert "alert_receiver exited with code -9" in output
     assert "Last lines of" in output
     assert wait_until(lambda: not any(r.is_alive() for r in records.values()), 5)
+
+
+def test_preflight_reports_every_busy_compose_port_and_exits_1(
+    stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    listeners = []
+    for name in ("PROMETHEUS_PORT", "GRAFANA_PORT"):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+        monkeypatch.setenv(name, str(listener.getsockname()[1]))
+    monkeypatch.setenv("LOCUST_PORT", str(free_port()))
+    try:
+        code = main(["preflight", "--compose"])
+    finally:
+        for listener in listeners:
+            listener.close()
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "(PROMETHEUS_PORT) is already in use" in err
+    assert "(GRAFANA_PORT) is already in use" in err
+    assert "docker compose up" in err
+
+
+def test_preflight_with_free_ports_lists_them_and_exits_0(
+    stack_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["preflight"])
+
+    assert code == 0
+    assert f"{stack_env['DEMO_APP_PORT']} (DEMO_APP_PORT)" in capsys.readouterr().out

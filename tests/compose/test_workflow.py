@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 WORKFLOW = Path(".github/workflows/compose-e2e.yml")
-SCENARIO_SCRIPT = Path("tests/compose/e2e_error_storm.sh")
+SCENARIO_COMMAND = "playground scenario error-storm --target compose"
 
 
 def workflow_problems(workflow: dict[str, Any]) -> list[str]:
@@ -71,12 +71,15 @@ def test_workflow_check_finds_a_missing_wait_scenario_and_teardown() -> None:
     ]
 
 
-def test_workflow_runs_the_scenario_script_that_exists(
-    workflow: dict[str, Any], repo_root: Path
+def test_workflow_runs_the_scenario_command_as_the_cli_parses_it(
+    workflow: dict[str, Any],
 ) -> None:
-    commands = " ".join(step.get("run", "") for step in workflow["jobs"]["error-storm"]["steps"])
-    assert str(SCENARIO_SCRIPT) in commands or "playground scenario error-storm" in commands
-    assert (repo_root / SCENARIO_SCRIPT).is_file()
+    from playground.cli import build_parser
+
+    commands = [step.get("run", "") for step in workflow["jobs"]["error-storm"]["steps"]]
+    (scenario,) = [command for command in commands if SCENARIO_COMMAND in command]
+    args = build_parser().parse_args(scenario.split()[1:])
+    assert (args.command, args.name, args.target) == ("scenario", "error-storm", "compose")
 
 
 def bash_syntax_errors(script: str) -> str:
@@ -87,12 +90,9 @@ def bash_syntax_errors(script: str) -> str:
     return result.stderr
 
 
-def test_every_shell_step_and_the_scenario_script_parse(
-    workflow: dict[str, Any], repo_root: Path
-) -> None:
+def test_every_shell_step_parses(workflow: dict[str, Any]) -> None:
     steps = workflow["jobs"]["error-storm"]["steps"]
     scripts = [step["run"] for step in steps if "run" in step]
-    scripts.append((repo_root / SCENARIO_SCRIPT).read_text())
     assert [bash_syntax_errors(script) for script in scripts] == [""] * len(scripts)
 
 

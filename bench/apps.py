@@ -7,6 +7,8 @@ holds only that variant's metrics.
 - ``demo_app``: demo_app as ``python -m demo_app`` builds it.
 - ``design_notes``: the bare demo_app instrumented exactly as the design notes say, with
   the library's default metric set.
+- ``library_middleware``: demo_app's metric set recorded through the library's middleware
+  and a hook, as demo_app did before its own HttpMetricsMiddleware: what that one saves.
 - ``hello``: a plain Starlette app answering the same paths with a few bytes; it measures
   how fast the load generator can go, so that the others are known to be server-bound.
 """
@@ -17,6 +19,8 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, enable_created_metrics
 from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator.metrics import Info
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -26,6 +30,7 @@ from demo_app import metrics, paths
 from demo_app.main import create_application
 from demo_app.settings import Settings
 
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # The design notes' exclusions, verbatim (unanchored, as they wrote them).
 DESIGN_NOTES_EXCLUDED_HANDLERS = ["/metrics", "/health", "/docs", "/openapi.json"]
 
@@ -70,6 +75,33 @@ def design_notes() -> FastAPI:
     return app
 
 
+def _record_with_hook(info: Info) -> None:
+    method = info.method if info.method in _KNOWN_METHODS else "OTHER"
+    metrics.HTTP_REQUESTS_TOTAL.labels(method, info.modified_status, info.modified_handler).inc()
+    duration = info.modified_duration_without_streaming or info.modified_duration
+    metrics.HTTP_REQUEST_DURATION.labels(method, info.modified_handler).observe(duration)
+
+
+def library_middleware() -> FastAPI:
+    """The bare demo_app, then demo_app's metric set through the library's middleware.
+
+    The same series as demo_app (the library's middleware registers its own in-progress
+    gauge, so demo_app's is unregistered first), recorded by a hook on ``Info``.
+    """
+    app = create_application(_settings(), should_instrument=False)
+    REGISTRY.unregister(metrics.HTTP_REQUESTS_INPROGRESS)
+    app.add_middleware(
+        PrometheusInstrumentatorMiddleware,
+        should_group_status_codes=False,
+        should_ignore_untemplated=True,
+        should_instrument_requests_inprogress=True,
+        excluded_handlers=metrics.EXCLUDED_HANDLERS,
+        instrumentations=(_record_with_hook,),
+    )
+    Instrumentator().expose(app, endpoint=paths.METRICS, include_in_schema=False)
+    return app
+
+
 async def _hello(request: Request) -> PlainTextResponse:
     return PlainTextResponse("hello")
 
@@ -83,7 +115,8 @@ FACTORIES: dict[str, Callable[[], Starlette]] = {
     "bare": bare,
     "demo_app": demo_app,
     "design_notes": design_notes,
+    "library_middleware": library_middleware,
     "hello": hello,
 }
 # The variants that serve /metrics.
-INSTRUMENTED = ("demo_app", "design_notes")
+INSTRUMENTED = ("demo_app", "design_notes", "library_middleware")

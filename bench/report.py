@@ -53,6 +53,32 @@ def _load(load: tuple[float, float, float]) -> str:
     return " ".join(f"{value:.2f}" for value in load)
 
 
+def clean_rounds(runs: list[RunRecord]) -> set[int]:
+    """The rounds in which every run had its server CPU to itself (busy >= BUSY_ENOUGH)."""
+    rounds = {r.round for r in runs}
+    return {n for n in rounds if all(r.server_busy >= BUSY_ENOUGH for r in runs if r.round == n)}
+
+
+def _ratio_lines(runs: list[RunRecord], instrumented: tuple[str, ...], title: str) -> list[str]:
+    rps = {(r.round, r.variant): r.requests_per_second for r in runs}
+    cpu = {(r.round, r.variant): r.server_cpu_per_request for r in runs}
+    lines = [title]
+    for variant in instrumented:
+        throughput = paired_ratios(rps, variant, BASELINE)
+        if not throughput:
+            continue
+        # Requests per CPU-second, instrumented over bare: the throughput ratio the server
+        # would reach with its core to itself.
+        efficiency = paired_ratios(cpu, BASELINE, variant)
+        added = paired_differences(cpu, variant, BASELINE)
+        lines.append(
+            f"  {variant}: requests/s ratio {_spread(throughput, digits=3)}; "
+            f"CPU-based ratio {_spread(efficiency, digits=3)}; "
+            f"adds {_spread(added, 1e6, 1)} µs of server CPU per request"
+        )
+    return lines
+
+
 def summary(results: Results) -> list[str]:
     """The lines ``python -m bench`` prints at the end."""
     options = results.options
@@ -80,7 +106,7 @@ def summary(results: Results) -> list[str]:
         )
         lines.append("")
     header = (
-        f"{'variant':<14} {'requests/s':>22} {'p99 ms':>18} {'server CPU µs/req':>20} "
+        f"{'variant':<20} {'requests/s':>22} {'p99 ms':>18} {'server CPU µs/req':>20} "
         f"{'server busy':>12} {'client busy':>12}"
     )
     lines += ["medians over the rounds (lowest-highest):", header]
@@ -92,7 +118,7 @@ def summary(results: Results) -> list[str]:
         if not records:
             continue
         lines.append(
-            f"{variant:<14} "
+            f"{variant:<20} "
             f"{_spread([r.requests_per_second for r in records]):>22} "
             f"{_spread([r.p99_seconds for r in records], 1e3, 2):>18} "
             f"{_spread([r.server_cpu_per_request for r in records], 1e6, 1):>20} "
@@ -107,22 +133,15 @@ def summary(results: Results) -> list[str]:
             "CPU per request is less affected)"
         )
     lines.append("")
-    rps = {(r.round, r.variant): r.requests_per_second for r in results.runs}
-    cpu = {(r.round, r.variant): r.server_cpu_per_request for r in results.runs}
-    lines.append(f"instrumented / {BASELINE}, per round, median (lowest-highest):")
-    for variant in options.instrumented:
-        throughput = paired_ratios(rps, variant, BASELINE)
-        # Requests per CPU-second, instrumented over bare: the throughput ratio the server
-        # would reach with its core to itself.
-        efficiency = paired_ratios(cpu, BASELINE, variant)
-        added = paired_differences(cpu, variant, BASELINE)
-        if not throughput:
-            continue
-        lines.append(
-            f"  {variant}: requests/s ratio {_spread(throughput, digits=3)}; "
-            f"CPU-based ratio {_spread(efficiency, digits=3)}; "
-            f"adds {_spread(added, 1e6, 1)} µs of server CPU per request"
-        )
+    title = f"instrumented / {BASELINE}, paired within each round, median (lowest-highest):"
+    lines += _ratio_lines(results.runs, options.instrumented, title)
+    clean = clean_rounds(results.runs)
+    if not clean:
+        lines.append("no round was free of disturbance")
+    elif len(clean) < options.rounds:
+        quiet = [r for r in results.runs if r.round in clean]
+        title = f"the same over the {len(clean)} round(s) where no run was disturbed:"
+        lines += _ratio_lines(quiet, options.instrumented, title)
     if results.scrapes:
         lines += ["", "/metrics, scraped one after another on one keep-alive connection:"]
     for scrape in results.scrapes:

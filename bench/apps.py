@@ -35,19 +35,19 @@ _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 DESIGN_NOTES_EXCLUDED_HANDLERS = ["/metrics", "/health", "/docs", "/openapi.json"]
 
 
-def _settings() -> Settings:
+def bench_settings() -> Settings:
     # A token of our own, so that the app does not log a generated one.
     return Settings(DEMO_APP_ADMIN_TOKEN=secrets.token_urlsafe(24))
 
 
 def bare() -> FastAPI:
     """demo_app without the HTTP metrics middleware and /metrics."""
-    return create_application(_settings(), should_instrument=False)
+    return create_application(bench_settings(), should_instrument=False)
 
 
 def demo_app() -> FastAPI:
     """demo_app as it ships."""
-    return create_application(_settings())
+    return create_application(bench_settings())
 
 
 def design_notes() -> FastAPI:
@@ -58,7 +58,7 @@ def design_notes() -> FastAPI:
     records nothing when its names are taken), and `*_created` series are turned back on,
     as the library leaves them.
     """
-    app = create_application(_settings(), should_instrument=False)
+    app = create_application(bench_settings(), should_instrument=False)
     for collector in (
         metrics.HTTP_REQUESTS_TOTAL,
         metrics.HTTP_REQUEST_DURATION,
@@ -75,7 +75,8 @@ def design_notes() -> FastAPI:
     return app
 
 
-def _record_with_hook(info: Info) -> None:
+def record_with_hook(info: Info) -> None:
+    """demo_app's counter and histogram, recorded from the library's ``Info`` (its old hook)."""
     method = info.method if info.method in _KNOWN_METHODS else "OTHER"
     metrics.HTTP_REQUESTS_TOTAL.labels(method, info.modified_status, info.modified_handler).inc()
     duration = info.modified_duration_without_streaming or info.modified_duration
@@ -88,7 +89,7 @@ def library_middleware() -> FastAPI:
     The same series as demo_app (the library's middleware registers its own in-progress
     gauge, so demo_app's is unregistered first), recorded by a hook on ``Info``.
     """
-    app = create_application(_settings(), should_instrument=False)
+    app = create_application(bench_settings(), should_instrument=False)
     REGISTRY.unregister(metrics.HTTP_REQUESTS_INPROGRESS)
     app.add_middleware(
         PrometheusInstrumentatorMiddleware,
@@ -96,7 +97,7 @@ def library_middleware() -> FastAPI:
         should_ignore_untemplated=True,
         should_instrument_requests_inprogress=True,
         excluded_handlers=metrics.EXCLUDED_HANDLERS,
-        instrumentations=(_record_with_hook,),
+        instrumentations=(record_with_hook,),
     )
     Instrumentator().expose(app, endpoint=paths.METRICS, include_in_schema=False)
     return app

@@ -16,6 +16,7 @@ import math
 import operator
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
 }
+# Terminal width the printout wraps prose to.
+_WIDTH = 96
 _COMPARISON = re.compile(r"(==|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)")
 
 
@@ -251,10 +254,14 @@ def _indented(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line if line else "" for line in text.splitlines())
 
 
+def _wrapped(text: str, first: str = "  ", rest: str = "  ") -> str:
+    return textwrap.fill(text, width=_WIDTH, initial_indent=first, subsequent_indent=rest)
+
+
 def format_drill(drill: Drill, results: Sequence[QueryResult] | None, profile: str) -> str:
     """The drill as `playground drill NAME` prints it, live results beside the answer."""
     lines = [f"{drill.name}: {drill.title}  ({drill.source})", "", "Question", ""]
-    lines += [_indented(drill.question), "", "Model answer", "", _indented(drill.answer), ""]
+    lines += [_wrapped(drill.question), "", "Model answer", "", _indented(drill.answer), ""]
     lines.append(f"The PromQL it rests on, run live ({profile} profile):")
     for number, query in enumerate(drill.queries, start=1):
         lines += ["", f"{number}. {query.title}"]
@@ -276,8 +283,8 @@ def format_drill(drill: Drill, results: Sequence[QueryResult] | None, profile: s
     if drill.corrections:
         lines += ["", "Where the design notes go wrong"]
     for correction in drill.corrections:
-        lines += ["", _indented(f"Claim: {correction.claim}")]
-        lines.append(_indented(f"True:  {correction.correction}"))
+        lines += ["", _wrapped(correction.claim, "  Claim: ", "         ")]
+        lines.append(_wrapped(correction.correction, "  True:  ", "         "))
         lines += [_indented(f"Proof: {e.path}: {e.case}") for e in correction.evidence]
     if drill.evidence:
         lines += ["", "Tested by"]

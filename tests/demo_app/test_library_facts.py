@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from prometheus_client import CollectorRegistry, Histogram, Summary, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, Summary, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_fastapi_instrumentator import Instrumentator
 
@@ -220,3 +220,14 @@ def test_a_prometheus_client_summary_exports_no_quantiles() -> None:
         if not sample.name.endswith("_created")
     }
     assert names == {("drill_call_seconds_count", ()), ("drill_call_seconds_sum", ())}
+
+
+def test_prometheus_client_refuses_label_names_it_was_not_declared_with() -> None:
+    """The notes say "Prometheus enforces the union"; the client enforces, in the process."""
+    counter = Counter(
+        "drill_tokens_total", "Tokens.", ("agent", "model"), registry=CollectorRegistry()
+    )
+    with pytest.raises(ValueError, match="Incorrect label names"):
+        counter.labels(agent="responder", customer_id="cus_00042")
+    with pytest.raises(ValueError, match="Incorrect label count"):
+        counter.labels("responder")

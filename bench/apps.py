@@ -4,11 +4,12 @@ Every variant runs in its own server process, so the global prometheus-client re
 holds only that variant's metrics.
 
 - ``bare``: demo_app without instrumentation (``should_instrument=False``).
-- ``demo_app``: demo_app as ``python -m demo_app`` builds it.
+- ``demo_app``: demo_app as ``python -m demo_app`` builds it: its three HTTP metrics
+  recorded by the instrumentator's middleware (DEMO_APP_HTTP_METRICS=instrumentator).
+- ``demo_app_lean``: the same series recorded by demo_app/http_metrics.py
+  (DEMO_APP_HTTP_METRICS=lean).
 - ``design_notes``: the bare demo_app instrumented exactly as the design notes say, with
   the library's default metric set.
-- ``library_middleware``: demo_app's metric set recorded through the library's middleware
-  and a hook, as demo_app did before its own HttpMetricsMiddleware: what that one saves.
 - ``hello``: a plain Starlette app answering the same paths with a few bytes; it measures
   how fast the load generator can go, so that the others are known to be server-bound.
 """
@@ -19,8 +20,6 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, enable_created_metrics
 from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator.metrics import Info
-from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -46,8 +45,13 @@ def bare() -> FastAPI:
 
 
 def demo_app() -> FastAPI:
-    """demo_app as it ships."""
+    """demo_app as it ships: the instrumentator's middleware records."""
     return create_application(bench_settings())
+
+
+def demo_app_lean() -> FastAPI:
+    """demo_app with DEMO_APP_HTTP_METRICS=lean: the same series, its own middleware."""
+    return create_application(bench_settings().model_copy(update={"DEMO_APP_HTTP_METRICS": "lean"}))
 
 
 def design_notes() -> FastAPI:
@@ -75,34 +79,6 @@ def design_notes() -> FastAPI:
     return app
 
 
-def record_with_hook(info: Info) -> None:
-    """demo_app's counter and histogram, recorded from the library's ``Info`` (its old hook)."""
-    method = info.method if info.method in _KNOWN_METHODS else "OTHER"
-    metrics.HTTP_REQUESTS_TOTAL.labels(method, info.modified_status, info.modified_handler).inc()
-    duration = info.modified_duration_without_streaming or info.modified_duration
-    metrics.HTTP_REQUEST_DURATION.labels(method, info.modified_handler).observe(duration)
-
-
-def library_middleware() -> FastAPI:
-    """The bare demo_app, then demo_app's metric set through the library's middleware.
-
-    The same series as demo_app (the library's middleware registers its own in-progress
-    gauge, so demo_app's is unregistered first), recorded by a hook on ``Info``.
-    """
-    app = create_application(bench_settings(), should_instrument=False)
-    REGISTRY.unregister(metrics.HTTP_REQUESTS_INPROGRESS)
-    app.add_middleware(
-        PrometheusInstrumentatorMiddleware,
-        should_group_status_codes=False,
-        should_ignore_untemplated=True,
-        should_instrument_requests_inprogress=True,
-        excluded_handlers=metrics.EXCLUDED_HANDLERS,
-        instrumentations=(record_with_hook,),
-    )
-    Instrumentator().expose(app, endpoint=paths.METRICS, include_in_schema=False)
-    return app
-
-
 async def _hello(request: Request) -> PlainTextResponse:
     return PlainTextResponse("hello")
 
@@ -116,8 +92,8 @@ FACTORIES: dict[str, Callable[[], Starlette]] = {
     "bare": bare,
     "demo_app": demo_app,
     "design_notes": design_notes,
-    "library_middleware": library_middleware,
+    "demo_app_lean": demo_app_lean,
     "hello": hello,
 }
 # The variants that serve /metrics.
-INSTRUMENTED = ("demo_app", "design_notes", "library_middleware")
+INSTRUMENTED = ("demo_app", "demo_app_lean", "design_notes")

@@ -25,7 +25,7 @@ from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentato
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.apps import DESIGN_NOTES_EXCLUDED_HANDLERS, bench_settings, record_with_hook
+from bench.apps import DESIGN_NOTES_EXCLUDED_HANDLERS, bench_settings
 from bench.run import customer_paths
 from demo_app import metrics
 from demo_app.main import create_application
@@ -98,20 +98,22 @@ STEPS: list[tuple[str, str, Callable[[], FastAPI]]] = [
         ),
     ),
     (
-        "library_middleware",
-        "+ gauge, counter and histogram (demo_app before)",
+        "demo_app",
+        "+ gauge, counter and histogram: demo_app (the default)",
         _with(
             _LibraryMiddleware,
             with_gauge=True,
             excluded_handlers=metrics.EXCLUDED_HANDLERS,
-            instrumentations=(record_with_hook,),
+            instrumentations=(metrics.record_http_request,),
             **_LIBRARY_FLAGS,
         ),
     ),
     (
-        "demo_app",
-        "demo_app's HttpMetricsMiddleware, same series",
-        lambda: create_application(bench_settings()),
+        "demo_app_lean",
+        "demo_app's lean HttpMetricsMiddleware, same series",
+        lambda: create_application(
+            bench_settings().model_copy(update={"DEMO_APP_HTTP_METRICS": "lean"})
+        ),
     ),
     (
         "design_notes",

@@ -9,13 +9,13 @@ from typing import Any
 from bench.apps import FACTORIES, INSTRUMENTED
 from demo_app.settings import Settings
 
-DEFAULT_VARIANTS = ("bare", "demo_app", "design_notes")
+DEFAULT_VARIANTS = ("bare", "demo_app", "demo_app_lean", "design_notes")
 BASELINE = "bare"
-# Each run: 1 s of warm-up, then 5 s measured. 5 rounds x 3 variants x 6 s = 90 s, plus the
-# calibration (6 s) and two scrape servers (about 15 s each at 7,000 requests/s): about
-# 2.5 minutes in all.
+# Each run: 1 s of warm-up, then 4 s measured (about 30,000 requests). 5 rounds x 4 variants
+# x 5 s = 100 s, plus the calibration (5 s) and three scrape servers (about 15 s each at
+# 7,000 requests/s): about 2.5 minutes in all.
 DEFAULT_ROUNDS = 5
-DEFAULT_DURATION = 5.0
+DEFAULT_DURATION = 4.0
 DEFAULT_WARMUP = 1.0
 # 16 connections, one request in flight on each: enough to keep one uvicorn core busy (1 and
 # 4 leave it idle part of the time), few enough that latency is not mostly queueing.

@@ -78,7 +78,11 @@ def create_application(
     app.include_router(cardinality_demo_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.DEMO_APP_MAX_BODY_BYTES)
     if should_instrument:
-        metrics.instrument(app, scrape_dependencies=[Depends(refresh_faults)])
+        metrics.instrument(
+            app,
+            scrape_dependencies=[Depends(refresh_faults)],
+            recorder=settings.DEMO_APP_HTTP_METRICS,
+        )
     return app
 
 

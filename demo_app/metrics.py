@@ -10,19 +10,16 @@ literal HTTP status code.
 import glob
 import os
 import re
-from collections.abc import Callable, Collection, Sequence
-from timeit import default_timer
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.multiprocess import mark_process_dead
 from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator import routing as lib_routing
-from starlette.requests import Request
-from starlette.routing import BaseRoute, Route, WebSocketRoute, get_route_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_fastapi_instrumentator.metrics import Info
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
+from starlette.types import ASGIApp
 
 from demo_app import paths
 from demo_app.labels import AGENTS, LLM_ERROR_KINDS, MODELS
@@ -170,148 +167,47 @@ EXCLUDED_HANDLERS = ("^(?:" + "|".join(re.escape(path) for path in EXCLUDED_PATH
 
 # Any other method token (clients may send anything) is recorded as OTHER, so the `method`
 # label stays bounded.
-_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-_EXCLUDED_PATTERNS = tuple(re.compile(pattern) for pattern in EXCLUDED_HANDLERS)
+def record_http_request(info: Info) -> None:
+    """The instrumentator's per-request hook: one counter and one histogram.
 
-
-def _is_recorded(template: str) -> bool:
-    return not any(pattern.search(template) for pattern in _EXCLUDED_PATTERNS)
-
-
-# One row of the route table: the route's path match, its methods (None: any), its template,
-# and whether requests to it are recorded.
-_Row = tuple[Callable[[str], re.Match[str] | None], Collection[str] | None, str, bool]
-
-
-def _route_table(routes: Sequence[BaseRoute]) -> list[_Row] | None:
-    """The routes in the order the instrumentator's resolver walks them, as plain rows.
-
-    The instrumentator flattens included routers (``_effective_routes``) and asks each route
-    ``matches(scope)`` on every request. For a plain route that is a regex match on the path,
-    then a method check (FULL, else PARTIAL), so a row holds exactly that. Websocket routes
-    never match an HTTP request and are left out. Anything else (a Mount, a Host, a frontend
-    route) returns None, and the library then resolves every request itself.
-    """
-    rows: list[_Row] = []
-    for route in lib_routing._effective_routes(list(routes)):
-        if isinstance(route, WebSocketRoute):
-            continue
-        if not (
-            isinstance(route, Route) or isinstance(getattr(route, "original_route", None), APIRoute)
-        ):
-            return None
-        template: str = route.path
-        rows.append((route.path_regex.match, route.methods, template, _is_recorded(template)))
-    return rows
-
-
-class HttpMetricsMiddleware:
-    """Records ``http_requests_total``, ``http_request_duration_seconds`` and
-    ``http_requests_inprogress``, labelled exactly as the instrumentator's middleware would.
-
-    Same rules as ``PrometheusInstrumentatorMiddleware`` configured with
-    ``should_group_status_codes=False`` (literal status), ``should_ignore_untemplated=True``
-    (a request matching no route is not recorded), the in-progress gauge on and
-    EXCLUDED_HANDLERS; the handler is the template of the first route that fully matches,
-    else of the first that matches the path only (a 405), as the library resolves it.
-    tests/demo_app/test_http_middleware.py runs both on the same requests and compares.
-
-    It skips the library's per-request work that nothing here needs: walking and rebuilding
-    the flattened route list on every request (the table is built once per set of routes:
-    it is rebuilt when the application's route count changes), building a ``Request``, a
-    ``Response`` with its headers and an ``Info``, an ``asyncio.gather`` of no coroutines,
-    and two ``labels()`` look-ups (the series are kept in a dict with one entry per series,
-    so it is as bounded as the series themselves). That saves about 20 µs of CPU per request
-    on the customer route, two thirds of what the library's middleware cost; see
-    bench/README.md.
+    The library's default set also records an unlabelled high-resolution histogram and two
+    size summaries on every request; nothing here reads them, so they are left out (see
+    demo_app/README.md for the cost).
 
     Args:
-        app: The application to wrap.
+        info: The finished request, as the instrumentator's middleware describes it.
+    """
+    method = info.method if info.method in KNOWN_METHODS else "OTHER"
+    HTTP_REQUESTS_TOTAL.labels(method, info.modified_status, info.modified_handler).inc()
+    # Time to the response start: the whole handler for a JSON response, the time until the
+    # stream opens for SSE. With no response started (an exception), the whole duration.
+    duration = info.modified_duration_without_streaming or info.modified_duration
+    HTTP_REQUEST_DURATION.labels(method, info.modified_handler).observe(duration)
+
+
+class _SharedGaugeMiddleware(PrometheusInstrumentatorMiddleware):
+    """The instrumentator's middleware, with the process's one in-progress gauge.
+
+    The library registers a new ``http_requests_inprogress`` gauge in the global registry
+    for every application it instruments, so the second application in a process fails on
+    its first request with a duplicated-timeseries error. This subclass hands every
+    application the gauge declared above instead.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._table_app: object = None
-        self._table_size = -1
-        self._table: list[_Row] | None = None
-        self._series: dict[tuple[str, int, str], tuple[Any, Any]] = {}
-
-    def _handler(self, scope: Scope) -> tuple[str, bool] | None:
-        """The template a request is recorded under, and whether it is recorded at all.
-
-        None when no route matches.
-        """
-        app = scope.get("app")
-        routes = getattr(app, "routes", None)
-        if not routes:
-            return None
-        if app is not self._table_app or len(routes) != self._table_size:
-            self._table = _route_table(routes)
-            self._table_app, self._table_size = app, len(routes)
-        if self._table is not None:
-            path = get_route_path(scope)
-            method = scope["method"]
-            partial: tuple[str, bool] | None = None
-            for match, methods, template, recorded in self._table:
-                if match(path) is not None:
-                    if not methods or method in methods:
-                        return template, recorded
-                    if partial is None:
-                        partial = template, recorded
-            if partial is not None:
-                return partial
-        # No route matches: the library decides, as it would have (with redirect_slashes on,
-        # it records a redirectable path). Only unknown paths pay for its full walk.
-        name = lib_routing.get_route_name(Request(scope), should_include_root_path=False)
-        return None if name is None else (name, _is_recorded(name))
-
-    def _record(self, method: str, status: int, template: str, seconds: float) -> None:
-        if method not in _KNOWN_METHODS:
-            method = "OTHER"
-        key = (method, status, template)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = (
-                HTTP_REQUESTS_TOTAL.labels(method, str(int(status)), template),
-                HTTP_REQUEST_DURATION.labels(method, template),
-            )
-        series[0].inc()
-        series[1].observe(seconds)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = default_timer()
-        handler = self._handler(scope)
-        if handler is None or not handler[1]:
-            await self.app(scope, receive, send)
-            return
-        # No response started (an exception escaped): recorded as a 500, as the library does.
-        status = 500
-        first_byte = 0.0
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status, first_byte
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                first_byte = default_timer()
-            await send(message)
-
-        HTTP_REQUESTS_INPROGRESS.inc()
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            HTTP_REQUESTS_INPROGRESS.dec()
-            # Time to the response start: the whole handler for a JSON response, the time
-            # until the stream opens for SSE; with no response started, the whole duration.
-            seconds = max((first_byte or default_timer()) - start, 0.0)
-            self._record(scope["method"], status, handler[0], seconds)
+    def __init__(self, app: ASGIApp, **options: object) -> None:
+        super().__init__(app, **{**options, "should_instrument_requests_inprogress": False})  # type: ignore[arg-type]
+        self.should_instrument_requests_inprogress = True
+        self.inprogress = HTTP_REQUESTS_INPROGRESS
 
 
-def instrument(app: FastAPI, scrape_dependencies: Sequence[Any] = ()) -> None:
+def instrument(
+    app: FastAPI,
+    scrape_dependencies: Sequence[Any] = (),
+    recorder: Literal["instrumentator", "lean"] = "instrumentator",
+) -> None:
     """Add the HTTP metrics middleware and the ``/metrics`` route to an application.
 
     Call it after every other middleware, so that it is the outermost and sees every
@@ -321,8 +217,25 @@ def instrument(app: FastAPI, scrape_dependencies: Sequence[Any] = ()) -> None:
         app: The application to instrument.
         scrape_dependencies: FastAPI dependencies (``Depends(...)``) run before each scrape.
             Defaults to none.
+        recorder: Who records the HTTP metrics: the instrumentator's middleware (the
+            default), or demo_app.http_metrics's equivalent at a quarter of its CPU cost
+            ("lean"). Same series and labels either way.
     """
-    app.add_middleware(HttpMetricsMiddleware)
+    if recorder == "lean":
+        from demo_app.http_metrics import HttpMetricsMiddleware  # imports this module
+
+        app.add_middleware(HttpMetricsMiddleware)
+    else:
+        app.add_middleware(
+            _SharedGaugeMiddleware,
+            # Literal 200/404/422/500 in `status`, not 2xx/4xx/5xx.
+            should_group_status_codes=False,
+            # A request matching no route is not recorded: unknown paths create no series.
+            should_ignore_untemplated=True,
+            should_instrument_requests_inprogress=True,
+            excluded_handlers=EXCLUDED_HANDLERS,
+            instrumentations=(record_http_request,),
+        )
     # The library's /metrics handler reads the multiprocess directory when there is one.
     Instrumentator().expose(
         app,

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # well inside 1 USD/h, while a token inflation factor of 3 or more goes over it.
     DEMO_APP_LLM_HOURLY_BUDGET_USD: float = Field(default=1.0, gt=0.0)
 
+    # Who records the HTTP metrics. "instrumentator": prometheus-fastapi-instrumentator's own
+    # middleware, the library this playground teaches (about 30 µs of CPU per request here).
+    # "lean": demo_app/http_metrics.py, the same series and labels for about 7 µs, for load
+    # tests that should measure the service rather than its instrumentation (bench/README.md).
+    DEMO_APP_HTTP_METRICS: Literal["instrumentator", "lean"] = "instrumentator"
     # Largest request body accepted (bytes), checked on Content-Length and on the bytes read.
     DEMO_APP_MAX_BODY_BYTES: int = Field(default=16 * 1024, ge=1024, le=10 * 1024 * 1024)
     # Longest customer message (characters). Must fit in the body limit as JSON.

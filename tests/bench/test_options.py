@@ -19,10 +19,19 @@ TWO_CPUS = len(os.sched_getaffinity(0)) >= 2 and {0, 1} <= os.sched_getaffinity(
 @pytest.mark.skipif(not TWO_CPUS, reason="pinning needs CPUs 0 and 1")
 def test_defaults_pin_servers_to_cpu_0_and_the_client_to_cpu_1() -> None:
     options = parse_args([])
-    assert options.variants == DEFAULT_VARIANTS == ("bare", "demo_app", "design_notes")
+    assert (
+        options.variants
+        == DEFAULT_VARIANTS
+        == (
+            "bare",
+            "demo_app",
+            "demo_app_lean",
+            "design_notes",
+        )
+    )
     assert (options.server_cpu, options.client_cpu) == (0, 1)
-    assert options.instrumented == ("demo_app", "design_notes")
-    assert options.scraped == ("demo_app", "design_notes")
+    assert options.instrumented == ("demo_app", "demo_app_lean", "design_notes")
+    assert options.scraped == ("demo_app", "demo_app_lean", "design_notes")
     assert options.calibrate
     assert options.scrape_requests == 100_000
     assert options.customers == CUSTOMER_COUNT == 10_000

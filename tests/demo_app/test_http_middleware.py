@@ -1,5 +1,6 @@
-"""demo_app.metrics.HttpMetricsMiddleware labels every request as the instrumentator's own
-middleware would, while skipping its per-request route walk.
+"""demo_app.http_metrics.HttpMetricsMiddleware (DEMO_APP_HTTP_METRICS=lean) labels every
+request as the instrumentator's own middleware would, while skipping its per-request route
+walk.
 
 The library's PrometheusInstrumentatorMiddleware, configured as demo_app used to configure
 it (literal status codes, untemplated requests ignored, demo_app's anchored exclusions), is
@@ -23,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from demo_app import metrics
+from demo_app import http_metrics, metrics
+from demo_app.http_metrics import HttpMetricsMiddleware
 from demo_app.main import create_application
 
 from .conftest import ADMIN_HEADERS, make_settings
@@ -150,7 +152,7 @@ def _compare(app: FastAPI, requests: list[tuple[str, str, Any]]) -> int:
 
 
 def _demo_app_with_extra_routes() -> FastAPI:
-    app = create_application(make_settings())
+    app = create_application(make_settings(DEMO_APP_HTTP_METRICS="lean"))
 
     @app.get("/healthz")
     async def lookalike() -> dict[str, str]:
@@ -177,11 +179,11 @@ def test_random_methods_and_paths_are_labelled_as_the_library_labels_them() -> N
         (rng.choice(methods), rng.choice(stems) + rng.choice(["", "cus_00002", "a/b", "/"]), None)
         for _ in range(150)
     ]
-    assert _compare(create_application(make_settings()), requests) > 0
+    assert _compare(create_application(make_settings(DEMO_APP_HTTP_METRICS="lean")), requests) > 0
 
 
 def test_an_application_with_a_mount_is_labelled_by_the_library_itself() -> None:
-    app = create_application(make_settings())
+    app = create_application(make_settings(DEMO_APP_HTTP_METRICS="lean"))
 
     async def item(request: Request) -> PlainTextResponse:
         return PlainTextResponse("item")
@@ -203,7 +205,7 @@ def route_walks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         walks.append(request.url.path)
         return resolve(request, should_include_root_path)
 
-    monkeypatch.setattr(metrics.lib_routing, "get_route_name", counting)
+    monkeypatch.setattr(http_metrics.lib_routing, "get_route_name", counting)
     yield walks
 
 
@@ -211,7 +213,7 @@ def test_requests_to_routes_cost_no_route_walk_and_unknown_paths_one(
     route_walks: list[str],
 ) -> None:
     """The saving itself: a matched request is resolved from the table built once."""
-    with TestClient(create_application(make_settings())) as client:
+    with TestClient(create_application(make_settings(DEMO_APP_HTTP_METRICS="lean"))) as client:
         for n in range(1, 51):
             assert client.get(f"/api/v1/customers/cus_{n:05d}").status_code == 200
         assert client.delete("/api/v1/customers/cus_00001").status_code == 405
@@ -222,7 +224,7 @@ def test_requests_to_routes_cost_no_route_walk_and_unknown_paths_one(
 
 
 def test_a_route_added_after_requests_were_served_is_recorded_under_its_template() -> None:
-    app = create_application(make_settings())
+    app = create_application(make_settings(DEMO_APP_HTTP_METRICS="lean"))
     with TestClient(app) as client:
         assert client.get("/api/v1/customers/cus_00001").status_code == 200
 
@@ -235,9 +237,9 @@ def test_a_route_added_after_requests_were_served_is_recorded_under_its_template
         assert _added(before, _http_requests_total()) == [("/api/v1/late/{thing}", "GET", "200")]
 
 
-def _middleware(app: FastAPI) -> metrics.HttpMetricsMiddleware:
+def _middleware(app: FastAPI) -> HttpMetricsMiddleware:
     layer: Any = app.middleware_stack
-    while not isinstance(layer, metrics.HttpMetricsMiddleware):
+    while not isinstance(layer, HttpMetricsMiddleware):
         layer = layer.app
     return layer
 
@@ -245,7 +247,7 @@ def _middleware(app: FastAPI) -> metrics.HttpMetricsMiddleware:
 def test_the_series_kept_per_middleware_are_only_those_recorded() -> None:
     """Its dict of series is keyed by label values, never by what the client sent."""
     rng = random.Random(3)
-    app = create_application(make_settings())
+    app = create_application(make_settings(DEMO_APP_HTTP_METRICS="lean"))
     with TestClient(app) as client:
         for _ in range(300):
             method = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(6))
@@ -256,3 +258,15 @@ def test_the_series_kept_per_middleware_are_only_those_recorded() -> None:
         ("OTHER", 405, "/api/v1/customers/{customer_id}"),
         ("GET", 404, "/api/v1/customers/{customer_id}"),
     }
+
+
+def test_the_instrumentators_middleware_records_by_default_and_lean_is_opt_in() -> None:
+    default = create_application(make_settings())
+    lean = create_application(make_settings(DEMO_APP_HTTP_METRICS="lean"))
+
+    default_classes = [entry.cls for entry in default.user_middleware]
+    lean_classes = [entry.cls for entry in lean.user_middleware]
+    assert any(issubclass(c, PrometheusInstrumentatorMiddleware) for c in default_classes)
+    assert HttpMetricsMiddleware not in default_classes
+    assert HttpMetricsMiddleware in lean_classes
+    assert not any(issubclass(c, PrometheusInstrumentatorMiddleware) for c in lean_classes)

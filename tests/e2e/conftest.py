@@ -108,19 +108,31 @@ class TrafficDriver:
 
 
 @pytest.fixture(scope="session")
-def native_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], PlaygroundSettings]:
+    """Settings for a stack of the `lab` profile on free loopback ports, in a new run folder.
+
+    Ignores .env and .env.override, so a developer's own ports and profile never leak in.
+    """
+
+    def make(name: str) -> PlaygroundSettings:
+        run_dir: Path = tmp_path_factory.mktemp(name)
+        return PlaygroundSettings(
+            _env_file=None,
+            ALERT_PROFILE="lab",
+            DEMO_APP_PORT=free_port(),
+            ALERT_RECEIVER_PORT=free_port(),
+            PROMETHEUS_PORT=free_port(),
+            ALERTMANAGER_PORT=free_port(),
+            PLAYGROUND_RUN_DIR=run_dir,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def native_stack(stack_settings: Callable[[str], PlaygroundSettings]) -> Iterator[NativeStack]:
     """The whole playground on free loopback ports, `lab` profile, fresh data."""
-    run_dir: Path = tmp_path_factory.mktemp("native-stack")
-    settings = PlaygroundSettings(
-        _env_file=None,
-        ALERT_PROFILE="lab",
-        DEMO_APP_PORT=free_port(),
-        ALERT_RECEIVER_PORT=free_port(),
-        PROMETHEUS_PORT=free_port(),
-        ALERTMANAGER_PORT=free_port(),
-        PLAYGROUND_RUN_DIR=run_dir,
-    )
-    with NativeStack(settings, fresh=True) as stack:
+    with NativeStack(stack_settings("native-stack"), fresh=True) as stack:
         yield stack
 
 

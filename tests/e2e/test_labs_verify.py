@@ -20,8 +20,6 @@ import pytest
 from playground.cli import main
 from playground.labs import Check, LiveStack, lab
 from playground.polling import wait_until
-from playground.ports import free_port
-from playground.settings import PlaygroundSettings
 from playground.stack import NativeStack
 from playground.tools import Tools
 
@@ -68,17 +66,9 @@ def _assert_passes(stack: NativeStack, number: int, timeout: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def untouched_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
+def untouched_stack(stack_settings) -> Iterator[NativeStack]:
     """A fresh stack where no lab was done: two demo_app workers, no traffic yet."""
-    settings = PlaygroundSettings(
-        _env_file=None,
-        ALERT_PROFILE="lab",
-        DEMO_APP_PORT=free_port(),
-        ALERT_RECEIVER_PORT=free_port(),
-        PROMETHEUS_PORT=free_port(),
-        ALERTMANAGER_PORT=free_port(),
-        PLAYGROUND_RUN_DIR=tmp_path_factory.mktemp("untouched-stack"),
-    )
+    settings = stack_settings("untouched-stack")
     extra_env = {"demo_app": {"DEMO_APP_WORKERS": "2"}}
     with NativeStack(settings, fresh=True, extra_env=extra_env) as stack:
         scraped = wait_until(lambda: stack.prometheus.query('up{job="demo_app"} == 1'), 30, 0.5)

@@ -1,18 +1,10 @@
-"""Fixtures for the benchmark's tests.
+"""Fixtures for the benchmark's tests (bench/ is installed with the project, like demo_app)."""
 
-bench/ is run from the repository (``python -m bench``) and is not installed like demo_app,
-so the repository root goes on sys.path for ``.venv/bin/pytest`` as well as for
-``python -m pytest`` (which adds the working directory itself).
-"""
-
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from bench.options import Options
 
-from bench.options import Options  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def tiny_options(**overrides: object) -> Options:

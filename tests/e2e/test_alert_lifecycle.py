@@ -204,8 +204,9 @@ def judge_against_predictions(
     assert prediction is not None, f"no prediction model for {alertname}"
     for observation in observations:
         window = prediction.windows[TRANSITIONS[observation.transition]]
-        # Observations after the clear are timed from it; the windows from the switch.
-        since_switch = observation.seconds + (incident.duration if window.since else 0.0)
+        # Observations are timed from their cause, windows from the switch; window.since is
+        # when the cause happened (0 for the fault switch, the clear for the resolution).
+        since_switch = observation.seconds + window.since
         verdict = judge(window, since_switch, since_switch, TOLERANCE, SLACK_SECONDS)
         observation.bound = round(window.latest - window.since, 1)
         observation.verdict = verdict.status

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from playground.polling import wait_until
 from playground.predictions import Incident, alert_config, judge, predict
 from playground.stack import NativeStack
 from playground.timeline import Kind
@@ -63,13 +64,12 @@ class Watcher:
         self.traffic = traffic
 
     def wait_for(self, what: str, check: Callable[[], Any], timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.stack.check_alive()
-            result = check()
-            if result:
-                return result
-            time.sleep(POLL_SECONDS)
+        def alive_and_checked() -> Any:
+            self.stack.check_alive()  # a part that died fails now, with its log
+            return check()
+
+        if result := wait_until(alive_and_checked, timeout, POLL_SECONDS):
+            return result
         pytest.fail(
             f"Timed out after {timeout:.0f} s waiting for: {what}\n"
             f"traffic so far: {self.traffic.snapshot()}\n{self.stack.diagnostics()}"

@@ -21,6 +21,7 @@ from typing import Any
 
 from loadtest.scenarios import PhaseLengths
 from playground.errors import PlaygroundError
+from playground.polling import wait_until
 from playground.processes import ManagedProcess, stop_processes
 from playground.settings import REPO_ROOT
 
@@ -165,10 +166,7 @@ class LocustRun:
 
     def wait_logged(self, text: str, timeout: float = 3.0) -> float | None:
         """Wait up to ``timeout`` seconds for Locust to log ``text``; when it did, or None."""
-        deadline = time.monotonic() + timeout
-        while (logged := self.logged_at(text)) is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return logged
+        return wait_until(lambda: self.logged_at(text), timeout, interval=0.05)
 
     def wait_for_shape(self, timeout: float = LOCUST_START_TIMEOUT) -> float:
         """Wait until the load shape starts; its start time (epoch seconds)."""

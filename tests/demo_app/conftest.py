@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from demo_app.main import create_application
 from demo_app.settings import Settings
+from playground.polling import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -93,13 +93,8 @@ def free_port() -> int:
 
 def poll(condition: Callable[[], Any], seconds: float, what: str) -> Any:
     """Call condition until it returns something truthy, or fail after a deadline."""
-    deadline = time.monotonic() + seconds
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.05)
+    if last := wait_until(condition, seconds, interval=0.05):
+        return last
     pytest.fail(f"timed out after {seconds}s waiting for {what}; last seen: {last!r}")
 
 
@@ -130,11 +125,8 @@ def _wait_ready(server: Server) -> None:
         except httpx.TransportError:
             return False
 
-    deadline = time.monotonic() + SERVER_READY_SECONDS
-    while time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(0.1)
+    if wait_until(ready, SERVER_READY_SECONDS):
+        return
     pytest.fail(
         f"demo_app at {server.url} not ready after {SERVER_READY_SECONDS}s:\n{server.log()}"
     )

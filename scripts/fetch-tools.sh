@@ -2,27 +2,74 @@
 # Fetch the real Prometheus (with promtool) and Alertmanager into .tools/, without
 # touching the system's apt configuration.
 #
-# Why Debian sid: it carries Prometheus 3.5 LTS and Alertmanager 0.33, the same
-# releases compose.yaml pins, as statically linked Go binaries that run on bookworm.
-# apt is pointed at a private sources list and a private lists folder, built from the
-# mirror that the system's own deb822 sources already name (read at run time, never
-# written into the repo). Packages are unpacked with `dpkg -x`; nothing is installed.
+# Why Debian sid: it carries Prometheus 3.x and Alertmanager 0.x as statically linked Go
+# binaries that run on bookworm. apt is pointed at a private sources list and a private
+# lists folder, built from the mirror that the system's own deb822 sources already name
+# (read at run time, never written into the repo). Packages are unpacked with `dpkg -x`;
+# nothing is installed.
 #
-# Idempotent: does nothing when the binaries are present and at the wanted versions.
+# Which versions: sid moves on by itself, so this accepts any release from the minimums in
+# .env (PROMETHEUS_MIN_VERSION, ALERTMANAGER_MIN_VERSION) within the same major version,
+# the range Prometheus's stability guarantees cover (configuration, rule files, PromQL and
+# the v1 HTTP API are stable within 3.x), and prints what it got.
+#
+# Idempotent: does nothing when the binaries are present at accepted versions.
+#   fetch-tools.sh --accepts NAME VERSION   exit 0 if VERSION of NAME (prometheus or
+#                                           alertmanager) is accepted, else say why
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="${PLAYGROUND_TOOLS_DIR:-$ROOT/.tools}"
-# Upstream release lines this project is tested against; compose.yaml pins the same.
-PROMETHEUS_SERIES="3.5."
-ALERTMANAGER_SERIES="0.33."
+
+# The minimum of each tool, from the version table in .env (the one source).
+env_value() { # variable
+  sed -n "s/^$1=//p" "$ROOT/.env" | tail -1
+}
+PROMETHEUS_MIN="${PROMETHEUS_MIN_VERSION:-$(env_value PROMETHEUS_MIN_VERSION)}"
+ALERTMANAGER_MIN="${ALERTMANAGER_MIN_VERSION:-$(env_value ALERTMANAGER_MIN_VERSION)}"
+
+# accepts NAME VERSION: the same major as the minimum, and not older than it.
+accepts() {
+  local name="$1" version="$2" minimum
+  case "$name" in
+    prometheus | promtool) minimum="$PROMETHEUS_MIN" ;;
+    alertmanager | amtool) minimum="$ALERTMANAGER_MIN" ;;
+    *) echo "fetch-tools: unknown tool $name" >&2 && return 2 ;;
+  esac
+  if [[ ! "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]]; then
+    echo "fetch-tools: $name: no version in ${version:-(nothing)}" >&2
+    return 1
+  fi
+  local v_major="${version%%.*}" m_major="${minimum%%.*}"
+  if [[ "$v_major" != "$m_major" ]]; then
+    echo "fetch-tools: $name $version is not a $m_major.x release (from $minimum on); its configs may differ" >&2
+    return 1
+  fi
+  # sort -V puts the smaller first: the minimum must come first (or be equal).
+  if [[ "$(printf '%s\n%s\n' "$minimum" "${BASH_REMATCH[0]}" | sort -V | head -1)" != "$minimum" ]]; then
+    echo "fetch-tools: $name $version is older than $minimum" >&2
+    return 1
+  fi
+}
+
+if [[ "${1:-}" == "--accepts" ]]; then
+  accepts "${2:?name}" "${3:?version}"
+  exit
+fi
 
 bin_dir="$TOOLS_DIR/bin"
-have_version() { # binary, expected series
-  [[ -x "$bin_dir/$1" ]] && "$bin_dir/$1" --version 2>&1 | head -1 | grep -q "version $2"
+version_of() { # binary: its release, e.g. 3.5.3, or nothing
+  [[ -x "$bin_dir/$1" ]] || return 0
+  "$bin_dir/$1" --version 2>&1 | head -1 | sed -n 's/.*version \([0-9][0-9.]*\).*/\1/p'
 }
-if have_version prometheus "$PROMETHEUS_SERIES" && have_version promtool "$PROMETHEUS_SERIES" \
-  && have_version alertmanager "$ALERTMANAGER_SERIES" && [[ -x "$bin_dir/amtool" ]]; then
+have_accepted() { # binary
+  local version
+  version="$(version_of "$1")"
+  [[ -n "$version" ]] && accepts "$1" "$version" 2>/dev/null
+}
+if have_accepted prometheus && have_accepted promtool && have_accepted alertmanager \
+  && [[ -x "$bin_dir/amtool" ]]; then
+  echo "fetch-tools: using Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) in $bin_dir" >&2
   exit 0
 fi
 
@@ -37,7 +84,7 @@ if [[ -z "$mirror" && -f /etc/apt/sources.list ]]; then
 fi
 if [[ -z "$mirror" ]]; then
   echo "fetch-tools: no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list." >&2
-  echo "fetch-tools: install Prometheus 3.5.x, promtool, Alertmanager 0.33.x and amtool yourself and put them in $bin_dir." >&2
+  echo "fetch-tools: install Prometheus (3.x from $PROMETHEUS_MIN), promtool, Alertmanager (0.x from $ALERTMANAGER_MIN) and amtool yourself and put them in $bin_dir." >&2
   exit 1
 fi
 
@@ -65,11 +112,10 @@ install -m 0755 "$unpacked/usr/bin/prometheus-alertmanager" "$bin_dir/alertmanag
 install -m 0755 "$unpacked/usr/bin/amtool" "$bin_dir/amtool"
 rm -rf "$unpacked"
 
-for pair in "prometheus $PROMETHEUS_SERIES" "promtool $PROMETHEUS_SERIES" "alertmanager $ALERTMANAGER_SERIES"; do
-  set -- $pair
-  if ! have_version "$1" "$2"; then
-    echo "fetch-tools: $1 is not at version $2x: $("$bin_dir/$1" --version 2>&1 | head -1)" >&2
+for binary in prometheus promtool alertmanager; do
+  if ! accepts "$binary" "$(version_of "$binary")"; then
+    echo "fetch-tools: Debian's $binary is not usable here: $("$bin_dir/$binary" --version 2>&1 | head -1)" >&2
     exit 1
   fi
 done
-echo "fetch-tools: $("$bin_dir/prometheus" --version | head -1); $("$bin_dir/alertmanager" --version | head -1)" >&2
+echo "fetch-tools: got Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) from Debian sid (no web UIs)" >&2

@@ -1,5 +1,6 @@
-"""Every image is pinned, and the pins agree with what the native stack runs: the Prometheus
-and Alertmanager releases `make setup` fetches, and the Locust in requirements-dev.txt."""
+"""Every image is pinned in .env (the one version table), and the pins agree with what the
+native stack runs: Prometheus and Alertmanager images and the native binaries `make setup`
+fetches are in the range .env supports, and Locust equals the pin in requirements-dev.txt."""
 
 import re
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 Services = dict[str, dict[str, Any]]
 
-# A tag that names a release: digits first (an optional v), e.g. v3.5.3, 12.1.1, 2.10.0-alpine.
+# A tag that names a release: digits first (an optional v), e.g. v3.13.3, 13.2.1, 2.11.4-alpine.
 RELEASE_TAG = re.compile(r"v?\d+\.\d+\.\d+([-.][\w.]+)?")
 
 
@@ -57,12 +58,11 @@ def native_version(repo_root: Path, binary: str) -> str | None:
     return match.group(1)
 
 
-def fetched_series(repo_root: Path, variable: str) -> str:
-    """The release series scripts/fetch-tools.sh accepts, e.g. "3.5."."""
-    text = (repo_root / "scripts" / "fetch-tools.sh").read_text()
-    match = re.search(rf'^{variable}="([\d.]+)"', text, re.M)
-    assert match, f"{variable} not found in scripts/fetch-tools.sh"
-    return match.group(1)
+def in_supported_range(version: str, minimum: str) -> bool:
+    """The same major version as the minimum, and not older (what fetch-tools.sh accepts)."""
+    numbers = tuple(int(part) for part in version.split("."))
+    floor = tuple(int(part) for part in minimum.split("."))
+    return numbers[0] == floor[0] and numbers >= floor
 
 
 def requirement_pin(path: Path, package: str) -> str:
@@ -70,11 +70,6 @@ def requirement_pin(path: Path, package: str) -> str:
     match = re.search(rf"^{re.escape(package)}==([\w.]+)\s*$", path.read_text(), re.M | re.I)
     assert match, f"{package} is not pinned with == in {path.name}"
     return match.group(1)
-
-
-def major_minor(version: str) -> str:
-    """The release series of a version: 3.5.3 -> 3.5."""
-    return ".".join(version.split(".")[:2])
 
 
 def test_every_image_is_pinned_to_a_release(services: Services) -> None:
@@ -106,21 +101,42 @@ def test_images_are_pinned_in_env_not_in_compose(compose_text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("service", "binary", "series_variable"),
+    ("service", "binary", "minimum_variable"),
     [
-        ("prometheus", "prometheus", "PROMETHEUS_SERIES"),
-        ("alertmanager", "alertmanager", "ALERTMANAGER_SERIES"),
+        ("prometheus", "prometheus", "PROMETHEUS_MIN_VERSION"),
+        ("alertmanager", "alertmanager", "ALERTMANAGER_MIN_VERSION"),
     ],
 )
-def test_prometheus_and_alertmanager_images_match_the_native_tools(
-    services: Services, repo_root: Path, service: str, binary: str, series_variable: str
+def test_prometheus_and_alertmanager_images_and_native_tools_are_in_the_supported_range(
+    services: Services,
+    dotenv: dict[str, str],
+    repo_root: Path,
+    service: str,
+    binary: str,
+    minimum_variable: str,
 ) -> None:
+    minimum = dotenv[minimum_variable]
     image = image_version(services, service)
-    assert image.startswith(fetched_series(repo_root, series_variable))
+    assert in_supported_range(image, minimum), f"image {image}, supported from {minimum}"
     native = native_version(repo_root, binary)
     if native is None:
         pytest.skip(f".tools/bin/{binary} is missing; run `make setup` to compare versions")
-    assert major_minor(image) == major_minor(native), f"image {image}, native {native}"
+    assert in_supported_range(native, minimum), f"native {native}, supported from {minimum}"
+
+
+def test_supported_range_is_one_major_from_the_minimum_on() -> None:
+    assert in_supported_range("3.5.3", "3.5.0")
+    assert in_supported_range("3.13.3", "3.5.0")
+    assert in_supported_range("3.40.0", "3.5.0")  # numeric, not text, order
+    assert not in_supported_range("3.4.9", "3.5.0")
+    assert not in_supported_range("4.0.0", "3.5.0")
+    assert not in_supported_range("0.32.3", "0.33.0")
+
+
+def test_prometheus_is_pinned_to_the_current_lts_line(services: Services) -> None:
+    # https://prometheus.io/docs/introduction/release-cycle/: 3.13 LTS until 2027-07-31
+    # (3.5 LTS ended 2026-07-31). Change this with the pin when the next LTS line ships.
+    assert image_version(services, "prometheus").startswith("3.13.")
 
 
 def test_locust_image_equals_the_pinned_locust_package(services: Services, repo_root: Path) -> None:
@@ -131,9 +147,11 @@ def test_locust_image_equals_the_pinned_locust_package(services: Services, repo_
         assert image_version(services, name) == pinned
 
 
-def test_grafana_is_the_oss_edition(services: Services) -> None:
+def test_grafana_is_the_grafana_grafana_image_at_13(services: Services) -> None:
+    # grafana/grafana is the OSS edition; grafana/grafana-oss gets no images from 12.4/13.0 on.
     repository, _, _ = split_image(services["grafana"]["image"])
-    assert repository == "grafana/grafana-oss"
+    assert repository == "grafana/grafana"
+    assert image_version(services, "grafana").startswith("13.")
 
 
 def test_requirement_pin_refuses_a_loose_requirement(tmp_path: Path) -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-# The dashboard JSON schemaVersion Grafana 12.1 writes when it saves a dashboard.
-# Sources: Grafana's backend migrations, apps/dashboard/pkg/migration/schemaversion/:
-# v41.go (drops timepicker.time_options) came with grafana/grafana PR #100554, merged in
-# February 2025 and first released in 12.0; v42.go (hideFrom.tooltip follows hideFrom.viz)
-# came with PR #110517, merged in September 2025, after 12.1.1 (August 2025), so it is
-# first in 12.2. Grafana 12.1 therefore writes 41 and loads a 41 without migrating it.
-GRAFANA_SCHEMA_VERSIONS = {"12.1": 41}
+# The dashboard JSON schemaVersion each pinned Grafana writes when it saves a dashboard.
+# Source: Grafana's backend migrations, apps/dashboard/pkg/migration/schemaversion/:
+# migrations.go registers V42 last (LATEST_VERSION = 42), and the frontend's
+# DashboardMigrator.ts has DASHBOARD_SCHEMA_VERSION = 42. v42.go (hideFrom.tooltip follows
+# hideFrom.viz, PR #110517) came after 12.1.1, so 12.1 wrote 41. A v43.go (formatTime
+# becomes convertFieldType) exists in Grafana's tree, but no migrations.go that registers it
+# was found, so 13.2 writes 42; grafana-foundation-sdk 0.0.21 (the pinned SDK) agrees.
+GRAFANA_SCHEMA_VERSIONS = {"12.1": 41, "13.2": 42}
 KEBAB_CASE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Grafana's uid limit (40 characters).
 MAX_UID_LENGTH = 40
@@ -24,9 +25,9 @@ FAULT_PREFIX = "demo_app_fault_"
 
 
 def grafana_minor(dotenv_text: str) -> str:
-    """`12.1` from GRAFANA_IMAGE=grafana/grafana-oss:12.1.1 in .env."""
-    match = re.search(r"^GRAFANA_IMAGE=grafana/grafana-oss:(\d+\.\d+)\.\d+", dotenv_text, re.M)
-    assert match, "GRAFANA_IMAGE in .env is not a pinned grafana/grafana-oss:X.Y.Z"
+    """`13.2` from GRAFANA_IMAGE=grafana/grafana:13.2.1 in .env."""
+    match = re.search(r"^GRAFANA_IMAGE=grafana/grafana:(\d+\.\d+)\.\d+", dotenv_text, re.M)
+    assert match, "GRAFANA_IMAGE in .env is not a pinned grafana/grafana:X.Y.Z"
     return match.group(1)
 
 

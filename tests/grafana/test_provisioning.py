@@ -139,3 +139,13 @@ def test_host_folder_rejects_paths_outside_every_mount(
 ) -> None:
     with pytest.raises(AssertionError, match="not inside any bind mount"):
         host_folder(repo_root, grafana_service, "/var/lib/grafana/dashboards")
+
+
+def test_grafana_sets_no_deprecated_setting_and_installs_no_plugin_at_start(
+    grafana_service: dict[str, Any],
+) -> None:
+    environment = grafana_service["environment"]
+    # Deprecated (grafana/grafana#100947): viewers get no Explore from it on current Grafana.
+    assert "GF_USERS_VIEWERS_CAN_EDIT" not in environment
+    # The 13.2 preinstaller can unload the bundled Prometheus plugin (grafana/grafana#132528).
+    assert environment["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"

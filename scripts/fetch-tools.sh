@@ -67,31 +67,68 @@ have_accepted() { # binary
   version="$(version_of "$1")"
   [[ -n "$version" ]] && accepts "$1" "$version" 2>/dev/null
 }
+
+# Debian's packages only on Debian: Ubuntu's mirrors have no `sid` suite and Ubuntu lacks
+# Debian's keyring, so a line built from an Ubuntu sources file could never work.
+# PLAYGROUND_OS_RELEASE and PLAYGROUND_APT_DIR exist for the tests.
+OS_RELEASE="${PLAYGROUND_OS_RELEASE:-/etc/os-release}"
+APT_DIR="${PLAYGROUND_APT_DIR:-/etc/apt}"
+KEYRING="${PLAYGROUND_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
+
+# debian_line: the private `deb ... sid main` line, from the mirror the system's own apt
+# sources name, or a reason on stderr and status 1.
+debian_line() {
+  local id mirror=""
+  id="$(sed -n 's/^ID=//p' "$OS_RELEASE" 2>/dev/null | tr -d '"')"
+  if [[ "$id" != "debian" ]]; then
+    echo "fetch-tools: this is ${id:-an unknown system}, not Debian: Debian's packages are not used here" >&2
+    return 1
+  fi
+  if [[ ! -r "$KEYRING" ]]; then
+    echo "fetch-tools: Debian's archive keyring $KEYRING is missing" >&2
+    return 1
+  fi
+  local sources
+  for sources in "$APT_DIR"/sources.list.d/*.sources; do
+    [[ -r "$sources" ]] || continue
+    # The first URIs: of a stanza signed by Debian's keyring, not the security archive.
+    mirror="$(awk -v keyring="$KEYRING" '
+      function flush() { if (uri != "" && signed && mirror == "") mirror = uri; uri = ""; signed = 0 }
+      /^[[:space:]]*$/ { flush(); next }
+      /^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { uri = $i; break } }
+      /^Signed-By:/ && index($0, keyring) { signed = 1 }
+      END { flush(); print mirror }' "$sources")"
+    [[ -n "$mirror" ]] && break
+  done
+  if [[ -z "$mirror" && -r "$APT_DIR/sources.list" ]]; then
+    mirror="$(awk '$1 == "deb" && $0 !~ /security/ && $0 ~ /debian/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' "$APT_DIR/sources.list")"
+  fi
+  if [[ -z "$mirror" ]]; then
+    echo "fetch-tools: no Debian mirror in $APT_DIR/sources.list.d/*.sources or $APT_DIR/sources.list" >&2
+    return 1
+  fi
+  echo "deb [signed-by=$KEYRING] $mirror sid main"
+}
+
+if [[ "${1:-}" == "--debian-line" ]]; then
+  debian_line
+  exit
+fi
+
 if have_accepted prometheus && have_accepted promtool && have_accepted alertmanager \
   && [[ -x "$bin_dir/amtool" ]]; then
   echo "fetch-tools: using Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) in $bin_dir" >&2
   exit 0
 fi
 
-sources_file="$(ls /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 || true)"
-mirror=""
-if [[ -n "$sources_file" ]]; then
-  # First URIs: line of the deb822 file that names a Debian archive (not -security).
-  mirror="$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$sources_file")"
-fi
-if [[ -z "$mirror" && -f /etc/apt/sources.list ]]; then
-  mirror="$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' /etc/apt/sources.list)"
-fi
-if [[ -z "$mirror" ]]; then
-  echo "fetch-tools: no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list." >&2
+if ! line="$(debian_line)"; then
   echo "fetch-tools: install Prometheus (3.x from $PROMETHEUS_MIN), promtool, Alertmanager (0.x from $ALERTMANAGER_MIN) and amtool yourself and put them in $bin_dir." >&2
   exit 1
 fi
 
 apt_dir="$TOOLS_DIR/apt"
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/debs" "$bin_dir"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-echo "deb [signed-by=$keyring] $mirror sid main" >"$apt_dir/sources.list"
+echo "$line" >"$apt_dir/sources.list"
 apt_opts=(
   -o "Dir::Etc::SourceList=$apt_dir/sources.list"
   -o "Dir::Etc::SourceParts=/dev/null"

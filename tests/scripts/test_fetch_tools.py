@@ -102,3 +102,75 @@ def test_newer_binaries_already_in_place_are_kept_and_named(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert "using Prometheus 3.14.0 and Alertmanager 0.35.0" in result.stderr
     assert not (tmp_path / "apt").exists()
+
+
+DEBIAN_SOURCES = """Types: deb
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: {keyring}
+
+Types: deb
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: {keyring}
+"""
+# What Ubuntu 24.04 ships in /etc/apt/sources.list.d/ubuntu.sources.
+UBUNTU_SOURCES = """Types: deb
+URIs: http://archive.ubuntu.com/ubuntu
+Suites: noble noble-updates noble-backports
+Components: main restricted universe multiverse
+Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg
+"""
+
+
+def _system(tmp_path: Path, os_id: str, sources: str, keyring: bool = True) -> dict[str, str]:
+    """A fake /etc/os-release, /etc/apt and keyring for the script, as environment overrides."""
+    apt = tmp_path / "apt"
+    (apt / "sources.list.d").mkdir(parents=True)
+    keyring_path = tmp_path / "debian-archive-keyring.gpg"
+    if keyring:
+        keyring_path.write_bytes(b"keyring")
+    (apt / "sources.list.d" / "system.sources").write_text(sources.format(keyring=keyring_path))
+    os_release = tmp_path / "os-release"
+    os_release.write_text(f'PRETTY_NAME="{os_id}"\nID={os_id}\nID_LIKE=debian\n')
+    return {
+        "PLAYGROUND_OS_RELEASE": str(os_release),
+        "PLAYGROUND_APT_DIR": str(apt),
+        "PLAYGROUND_DEBIAN_KEYRING": str(keyring_path),
+    }
+
+
+def test_on_debian_the_sid_line_uses_the_systems_own_mirror(tmp_path: Path) -> None:
+    env = _system(tmp_path, "debian", DEBIAN_SOURCES)
+
+    result = _run("--debian-line", **env)
+
+    assert result.returncode == 0, result.stderr
+    keyring = env["PLAYGROUND_DEBIAN_KEYRING"]
+    assert result.stdout == f"deb [signed-by={keyring}] http://mirror.example/debian sid main\n"
+
+
+def test_an_ubuntu_sources_file_never_produces_a_sid_line(tmp_path: Path) -> None:
+    result = _run("--debian-line", **_system(tmp_path, "ubuntu", UBUNTU_SOURCES))
+
+    assert result.returncode == 1
+    assert "sid" not in result.stdout
+    assert "ubuntu, not Debian" in result.stderr
+
+
+def test_ubuntu_sources_on_a_system_claiming_debian_still_give_no_line(tmp_path: Path) -> None:
+    # Signed by Ubuntu's keyring, not Debian's: not a Debian archive, whatever os-release says.
+    result = _run("--debian-line", **_system(tmp_path, "debian", UBUNTU_SOURCES))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "no Debian mirror" in result.stderr
+
+
+def test_without_debians_keyring_there_is_no_line(tmp_path: Path) -> None:
+    result = _run("--debian-line", **_system(tmp_path, "debian", DEBIAN_SOURCES, keyring=False))
+
+    assert result.returncode == 1
+    assert "keyring" in result.stderr

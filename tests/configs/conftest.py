@@ -7,7 +7,7 @@ pytest runs in importlib mode, so helpers are handed out as fixtures, not import
 
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+
+from playground.ports import free_port
+from playground.settings import PlaygroundSettings
+from playground.tools import Tools as PlaygroundTools
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,3 +174,53 @@ def yaml_strings() -> Callable[[Any], list[str]]:
         return [node] if isinstance(node, str) else []
 
     return collect
+
+
+# Seconds Alertmanager may take to answer /-/ready.
+ALERTMANAGER_STARTUP_SECONDS = 15.0
+
+
+@pytest.fixture
+def start_alertmanager(
+    tools: Tools, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[dict[str, Any]], str]]:
+    """Starts real Alertmanagers with the given parsed configs on free ports; returns URLs.
+
+    Started the way the native runner starts it (playground.tools copes with Debian's build,
+    which reads its templates from a fixed system folder). Every one started is stopped when
+    the test ends.
+    """
+    processes: list[subprocess.Popen[bytes]] = []
+    settings = PlaygroundSettings(
+        _env_file=None, PLAYGROUND_TOOLS_DIR=tools.alertmanager.parents[1]
+    )
+
+    def start(config: dict[str, Any]) -> str:
+        work = tmp_path_factory.mktemp("alertmanager")
+        executable = PlaygroundTools(settings).alertmanager(work / "tools")
+        config_file = work / "alertmanager.yml"
+        config_file.write_text(yaml.safe_dump(config))
+        url = f"http://127.0.0.1:{free_port()}"
+        log = work / "alertmanager.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [
+                    str(executable.path),
+                    f"--config.file={config_file}",
+                    f"--storage.path={work / 'data'}",
+                    f"--web.listen-address={url.removeprefix('http://')}",
+                    "--cluster.listen-address=",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=executable.cwd,
+            )
+        processes.append(process)
+        tools.wait_ready(f"{url}/-/ready", process, log, ALERTMANAGER_STARTUP_SECONDS)
+        return url
+
+    try:
+        yield start
+    finally:
+        for process in processes:
+            tools.stop(process)

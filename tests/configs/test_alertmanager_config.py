@@ -3,25 +3,18 @@ receiver of its severity, notifications only to the playground's webhook, and De
 inhibiting its symptoms in a real Alertmanager."""
 
 import re
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from playground.ports import free_port
-from playground.settings import PlaygroundSettings
-from playground.tools import Tools as PlaygroundTools
 
 RECEIVER_URL = "http://alert_receiver:5001/webhook"
 INHIBITION_SOURCE = "DemoAppDown"
 # Alerts DemoAppDown must not hide: itself, and the marker of the fault a learner switched on.
 NOT_INHIBITED = {"DemoAppDown", "DemoAppFaultActive"}
-STARTUP_SECONDS = 15.0
 
 
 def _alert_label_sets(repo) -> list[dict[str, str]]:
@@ -100,43 +93,17 @@ def test_demo_app_down_inhibits_every_other_alert_but_the_fault_marker(repo) -> 
 
 
 @pytest.fixture
-def alertmanager(tools, repo, tmp_path: Path, tmp_path_factory) -> Iterator[str]:
-    """A real Alertmanager with the playground's config on a free port; yields its URL.
+def alertmanager(repo, start_alertmanager) -> str:
+    """A real Alertmanager with the playground's config on a free port; returns its URL.
 
-    Started the way the native runner starts it (playground.tools copes with Debian's
-    build, which reads its templates from a fixed system folder). The webhook points at a
-    closed loopback port: delivery fails quietly, and nothing leaves the machine.
+    The webhook points at a closed loopback port: delivery fails quietly, and nothing leaves
+    the machine.
     """
-    settings = PlaygroundSettings(
-        _env_file=None, PLAYGROUND_TOOLS_DIR=tools.alertmanager.parents[1]
-    )
-    executable = PlaygroundTools(settings).alertmanager(tmp_path_factory.mktemp("alertmanager"))
     config = repo.load(repo.alertmanager_config)
     closed = f"http://127.0.0.1:{free_port()}/webhook"
     for receiver in config["receivers"]:
         receiver["webhook_configs"] = [{"url": closed, "send_resolved": True}]
-    config_file = tmp_path / "alertmanager.yml"
-    config_file.write_text(yaml.safe_dump(config))
-    url = f"http://127.0.0.1:{free_port()}"
-    log = tmp_path / "alertmanager.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                str(executable.path),
-                f"--config.file={config_file}",
-                f"--storage.path={tmp_path / 'data'}",
-                f"--web.listen-address={url.removeprefix('http://')}",
-                "--cluster.listen-address=",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=executable.cwd,
-        )
-    try:
-        tools.wait_ready(f"{url}/-/ready", process, log, STARTUP_SECONDS)
-        yield url
-    finally:
-        tools.stop(process)
+    return start_alertmanager(config)
 
 
 @pytest.mark.tools

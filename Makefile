@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test lint bench preflight preflight-compose clean
+.PHONY: setup up test test-realistic lint bench preflight preflight-compose clean
 
 # Idempotent: rebuilds the venv only when a requirements file changed, and fetches the
 # Prometheus/Alertmanager binaries only when they are missing or at the wrong version.
@@ -33,6 +33,12 @@ preflight-compose: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Opt-in, about 45 minutes: the realistic profile's error-storm and slow-llm scenarios on a
+# fresh native stack, every transition checked against its predicted window
+# (tests/realistic). Not part of `make test` or CI; run it after changing a window or `for`.
+test-realistic: setup
+	$(BIN)/python -m pytest tests/realistic -m realistic -s -v
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,6 +1,8 @@
 """FastAPI dependencies: the running application's parts, admin auth, HTTP fault injection."""
 
+import asyncio
 import secrets
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -48,19 +50,44 @@ async def require_admin(
         )
 
 
+def refuse_while_hidden(faults: FaultStore) -> None:
+    """403 while an incident game hides the fault state (FaultState.hidden)."""
+    if faults.current().hidden:
+        raise ApiError(
+            403,
+            "faults_hidden",
+            "The fault state is hidden while an incident game runs; find the fault from the "
+            "telemetry. `playground incident stop` ends the game and reveals it.",
+        )
+
+
 async def refresh_faults(faults: FaultsDep) -> None:
-    """Pick up faults set by another worker or replica, so a scrape's gauges are current."""
-    faults.current()
+    """Before a scrape: pick up faults set by another worker or replica, refresh the gauges
+    (a shaped fault's strength moves), then add the slow-/metrics fault's delay."""
+    faults.publish()
+    delay = faults.effective().metrics_extra_latency_seconds
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 async def inject_http_fault(request: Request, faults: FaultsDep) -> None:
-    """Fail this API request with a 500 if the fault state says so (the dice decide)."""
+    """Apply the request-level faults to this API request: a blocked event loop, then a 500
+    if the dice say so."""
+    state = faults.effective()
+    if state.event_loop_block_seconds > 0:
+        # Deliberately synchronous: the whole event loop stalls, as a blocking call in an
+        # async handler does, so every request in this process waits, not just this one.
+        time.sleep(state.event_loop_block_seconds)
     route = request.scope["route"].path
-    if faults.should_fail(route):
-        ratio = faults.current().http_error_ratio_for(route)
-        raise ApiError(
-            500,
-            "injected_fault",
-            f"HTTP 500 injected on purpose: http_error_ratio for {route} is {ratio}. "
-            "See GET /admin/faults.",
-        )
+    if not faults.should_fail(route):
+        return
+    if state.hidden:
+        # An incident game: the same body as any unexpected error (demo_app.errors).
+        raise ApiError(500, "internal_error", "Something went wrong on our side.")
+    ratio = state.http_error_ratio_for(route)
+    raise ApiError(
+        500,
+        "injected_fault",
+        f"HTTP 500 injected on purpose: http_error_ratio for {route} is {ratio}. "
+        "See GET /admin/faults.",
+    )

@@ -185,11 +185,12 @@ class FaultInjectingProvider:
     """Wraps a provider with the LLM faults of the current fault state.
 
     Rate-limit faults fail fast, before the call; extra latency is slept before the call;
-    token inflation multiplies the counts of the answer.
+    token inflation multiplies the counts of the answer. Calls to models the faults do not
+    name (FaultState.llm_models) pass through untouched.
 
     Args:
         inner: The provider that really answers.
-        faults: Where the current fault state is read, once per call.
+        faults: Where the fault state in force is read, once per call.
         seed: Seeds the dice for rate-limit faults.
         latency_scale: Multiplies the extra latency (as it does the simulated latency).
         sleep: How to wait. Defaults to asyncio.sleep.
@@ -210,9 +211,17 @@ class FaultInjectingProvider:
         self._sleep = sleep
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        state = self._faults.current()
+        state = self._faults.effective()
+        if not state.hits_model(request.model):
+            return await self._inner.complete(request)
         if state.llm_rate_limit_ratio > 0 and self._dice.random() < state.llm_rate_limit_ratio:
-            raise LLMError("rate_limit", request.model, "injected rate limit (fault)")
+            # Hidden (an incident game): worded as the provider's own rate limits are.
+            detail = (
+                "simulated rate_limit from the LLM"
+                if state.hidden
+                else "injected rate limit (fault)"
+            )
+            raise LLMError("rate_limit", request.model, detail)
         if state.llm_extra_latency_seconds > 0:
             await self._sleep(state.llm_extra_latency_seconds * self._latency_scale)
         response = await self._inner.complete(request)

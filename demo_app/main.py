@@ -61,7 +61,11 @@ def create_application(
         redirect_slashes=False,
         lifespan=_lifespan,
     )
-    faults = FaultStore(settings.DEMO_APP_SEED, shared_file=settings.DEMO_APP_FAULTS_FILE)
+    faults = FaultStore(
+        settings.DEMO_APP_SEED,
+        shared_file=settings.DEMO_APP_FAULTS_FILE,
+        replica=settings.DEMO_APP_REPLICA,
+    )
     app.state.settings = settings
     app.state.faults = faults
     app.state.provider = build_provider(settings, faults)

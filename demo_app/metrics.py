@@ -129,6 +129,37 @@ FAULT_TOKEN_INFLATION = Gauge(
     "Injected multiplier on the tokens every LLM call reports.",
     multiprocess_mode="livemostrecent",
 )
+FAULT_LLM_MODEL = Gauge(
+    "demo_app_fault_llm_model",
+    "1 for each model the injected LLM faults hit (every model unless the faults name some).",
+    ("model",),
+    multiprocess_mode="livemostrecent",
+)
+FAULT_EVENT_LOOP_BLOCK = Gauge(
+    "demo_app_fault_event_loop_block_seconds",
+    "Injected blocking sleep in every API request (stalls the event loop).",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_METRICS_EXTRA_LATENCY = Gauge(
+    "demo_app_fault_metrics_extra_latency_seconds",
+    "Injected delay added to every /metrics scrape.",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_CARDINALITY_LEAK = Gauge(
+    "demo_app_fault_cardinality_leak",
+    "1 while the injected cardinality leak (lab 5's per-customer metric) is on.",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_STRENGTH = Gauge(
+    "demo_app_fault_strength",
+    "Share of the injected faults in force now, 0 to 1 (a ramp or a flap changes it).",
+    multiprocess_mode="livemostrecent",
+)
+FAULT_THIS_REPLICA = Gauge(
+    "demo_app_fault_this_replica",
+    "1 when the injected faults apply to this replica (0 when they name other replicas).",
+    multiprocess_mode="livemostrecent",
+)
 FAULT_PRESET_ACTIVE = Gauge(
     "demo_app_fault_preset_active",
     "1 for the preset the fault state equals, 0 for the others (all 0 for a custom state).",

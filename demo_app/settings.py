@@ -5,6 +5,7 @@ explicitly, so what runs is what they say. This module imports nothing from prom
 so ``python -m demo_app`` can read it before choosing the metrics mode.
 """
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -91,6 +92,10 @@ class Settings(BaseSettings):
     # Where workers share the fault state. Set by `python -m demo_app` when it starts more
     # than one worker; unset, the fault state lives in the process's memory.
     DEMO_APP_FAULTS_FILE: Path | None = None
+
+    # This process's replica name, which a fault state can name (FaultState.replicas) to
+    # break one replica of several. Unset: the host name (in compose, the container's id).
+    DEMO_APP_REPLICA: str = Field(default_factory=socket.gethostname, min_length=1, max_length=128)
 
     # Lab 5 only: start with the intentionally bad per-customer metric switched on
     # (demo_app/cardinality_demo.py; PUT /admin/cardinality-demo switches it at runtime).

@@ -1,11 +1,15 @@
-"""The fault API under /admin/faults: read, replace, apply a preset, reset. Bearer token."""
+"""The fault API under /admin/faults: read, replace, apply a preset, reset. Bearer token.
+
+While the state is hidden (an incident game runs) it can be replaced or reset but not read:
+GET answers 403, and the change is logged without its content.
+"""
 
 import logging
 
 from fastapi import APIRouter, Depends
 
 from demo_app import paths
-from demo_app.deps import FaultsDep, require_admin
+from demo_app.deps import FaultsDep, SettingsDep, refuse_while_hidden, require_admin
 from demo_app.errors import ApiError
 from demo_app.faults import PRESET_STATES, FaultState, FaultStore, matching_preset
 from demo_app.labels import PRESETS
@@ -24,21 +28,34 @@ def _view(state: FaultState) -> FaultsView:
 
 
 def _replace(faults: FaultStore, state: FaultState) -> FaultsView:
-    faults.replace(state)
+    state = faults.replace(state)
     view = _view(state)
-    logger.info("faults now %s (preset: %s)", state.model_dump(), view.active_preset or "custom")
+    if state.hidden:
+        logger.info("faults replaced (hidden: an incident game is running)")
+    else:
+        logger.info(
+            "faults now %s (preset: %s)", state.model_dump(), view.active_preset or "custom"
+        )
     return view
 
 
-@router.get(paths.ADMIN_FAULTS)
+@router.get(paths.ADMIN_FAULTS, responses={403: {"model": ErrorBody}})
 async def get_faults(faults: FaultsDep) -> FaultsView:
-    """The fault state in force."""
+    """The fault state in force (403 while it is hidden)."""
+    refuse_while_hidden(faults)
     return _view(faults.current())
 
 
-@router.put(paths.ADMIN_FAULTS, responses={422: {"model": ErrorBody}})
-async def put_faults(state: FaultState, faults: FaultsDep) -> FaultsView:
+@router.put(paths.ADMIN_FAULTS, responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+async def put_faults(state: FaultState, faults: FaultsDep, settings: SettingsDep) -> FaultsView:
     """Replace the whole fault state; fields left out take their healthy value."""
+    if state.cardinality_leak and settings.DEMO_APP_WORKERS > 1:
+        raise ApiError(
+            409,
+            "single_worker_only",
+            "cardinality_leak uses lab 5's per-customer metric, which runs with one worker: "
+            "restart demo_app with DEMO_APP_WORKERS=1 to use it.",
+        )
     return _replace(faults, state)
 
 

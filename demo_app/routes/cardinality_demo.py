@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from demo_app import cardinality_demo, paths
-from demo_app.deps import SettingsDep, require_admin
+from demo_app.deps import FaultsDep, SettingsDep, refuse_while_hidden, require_admin
 from demo_app.errors import ApiError
 from demo_app.schemas import ErrorBody
 
@@ -41,9 +41,10 @@ def _view() -> CardinalityDemoView:
     )
 
 
-@router.get(paths.ADMIN_CARDINALITY_DEMO)
-async def get_cardinality_demo() -> CardinalityDemoView:
-    """Whether lab 5's per-customer metric is on."""
+@router.get(paths.ADMIN_CARDINALITY_DEMO, responses={403: {"model": ErrorBody}})
+async def get_cardinality_demo(faults: FaultsDep) -> CardinalityDemoView:
+    """Whether lab 5's per-customer metric is on (403 while an incident game hides faults)."""
+    refuse_while_hidden(faults)
     return _view()
 
 

@@ -3,6 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from demo_app.faults import FaultState
 from demo_app.main import create_application
 
 from .conftest import ADMIN_HEADERS, make_settings, sample
@@ -101,11 +102,10 @@ def test_put_replaces_the_whole_state_and_delete_restores_health(client: TestCli
     client.put(FAULTS, json={"http_error_ratio": {CUSTOMER: 0.1}}, headers=ADMIN_HEADERS)
     faults = client.get(FAULTS, headers=ADMIN_HEADERS).json()["faults"]
     assert faults == {
+        **FaultState().model_dump(mode="json"),
         "http_error_ratio": {CUSTOMER: 0.1},
-        "llm_extra_latency_seconds": 0.0,
-        "llm_rate_limit_ratio": 0.0,
-        "token_inflation_factor": 1.0,
     }
+    assert faults["llm_rate_limit_ratio"] == 0.0
     assert client.delete(FAULTS, headers=ADMIN_HEADERS).json()["active_preset"] == "healthy"
     assert _active_gauges() == [1, 0, 0]
 

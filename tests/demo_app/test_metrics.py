@@ -33,6 +33,12 @@ EXPECTED_LABELS: dict[str, set[str]] = {
     "demo_app_fault_llm_extra_latency_seconds": set(),
     "demo_app_fault_llm_rate_limit_ratio": set(),
     "demo_app_fault_token_inflation_factor": set(),
+    "demo_app_fault_llm_model": {"model"},
+    "demo_app_fault_event_loop_block_seconds": set(),
+    "demo_app_fault_metrics_extra_latency_seconds": set(),
+    "demo_app_fault_cardinality_leak": set(),
+    "demo_app_fault_strength": set(),
+    "demo_app_fault_this_replica": set(),
     "demo_app_fault_preset_active": {"preset"},
 }
 EXPECTED_TYPES = {

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.apps import DESIGN_NOTES_EXCLUDED_HANDLERS, bench_settings
 from bench.run import customer_paths
-from demo_app import metrics
+from demo_app import instrumentation, metrics
 from demo_app.main import create_application
 
 
@@ -104,7 +104,7 @@ STEPS: list[tuple[str, str, Callable[[], FastAPI]]] = [
             _LibraryMiddleware,
             with_gauge=True,
             excluded_handlers=metrics.EXCLUDED_HANDLERS,
-            instrumentations=(metrics.record_http_request,),
+            instrumentations=(instrumentation.record_http_request,),
             **_LIBRARY_FLAGS,
         ),
     ),

@@ -1,7 +1,7 @@
 """An opt-in, faster recorder of demo_app's three HTTP metrics (DEMO_APP_HTTP_METRICS=lean).
 
 By default demo_app records HTTP metrics through prometheus-fastapi-instrumentator's own
-middleware (demo_app.metrics.instrument), the library this playground teaches. That
+middleware (demo_app.instrumentation.instrument), the library this playground teaches. That
 middleware walks every route before each request and builds a Request, a Response and an
 Info object after it: about 30 µs of CPU per request here, a ratio of about 0.79 to the
 bare app (bench/README.md). This module records the same series with the same labels

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from demo_app import cardinality_demo, metrics
+from demo_app import cardinality_demo, instrumentation, metrics, multiprocess
 from demo_app.deps import refresh_faults
 from demo_app.errors import BodyLimitMiddleware, add_exception_handlers
 from demo_app.faults import FaultStore
@@ -28,7 +28,7 @@ def admin_token(settings: Settings) -> tuple[str, bool]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    dead = metrics.forget_dead_workers()
+    dead = multiprocess.forget_dead_workers()
     if dead:
         logger.info("dropped the in-progress gauges of dead workers %s", dead)
     if app.state.admin_token_generated:
@@ -39,7 +39,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.ready = True
     yield
     app.state.ready = False
-    metrics.forget_this_worker()
+    multiprocess.forget_this_worker()
 
 
 def create_application(
@@ -82,7 +82,7 @@ def create_application(
     app.include_router(cardinality_demo_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.DEMO_APP_MAX_BODY_BYTES)
     if should_instrument:
-        metrics.instrument(
+        instrumentation.instrument(
             app,
             scrape_dependencies=[Depends(refresh_faults)],
             recorder=settings.DEMO_APP_HTTP_METRICS,

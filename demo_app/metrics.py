@@ -1,4 +1,4 @@
-"""Every metric demo_app exports, declared once at import, and the HTTP instrumentation.
+"""Every metric demo_app exports, declared once at import, and what the HTTP metrics record.
 
 All metrics live in prometheus-client's global registry, so every application built in one
 process (tests, the benchmark) records into the same series, and multiprocess mode
@@ -7,19 +7,9 @@ covers all of them. Label values only ever come from demo_app.labels, demo_app.p
 literal HTTP status code.
 """
 
-import glob
-import os
 import re
-from collections.abc import Sequence
-from typing import Any, Literal
 
-from fastapi import FastAPI
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
-from prometheus_client.multiprocess import mark_process_dead
-from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator.metrics import Info
-from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
-from starlette.types import ASGIApp
 
 from demo_app import paths
 from demo_app.labels import AGENTS, LLM_ERROR_KINDS, MODELS
@@ -180,7 +170,7 @@ for _model in MODELS:
 for _agent in AGENTS:
     AGENT_TURN_LATENCY.labels(_agent)
 
-# --- The HTTP instrumentation ---------------------------------------------------------------
+# --- What the HTTP metrics record (both recorders, demo_app.instrumentation) ------------------
 
 # Not recorded: probes, the scrape itself and the docs. One anchored pattern, matched like the
 # library's excluded_handlers (re.search against the route template), where "/health" alone
@@ -201,122 +191,8 @@ EXCLUDED_HANDLERS = ("^(?:" + "|".join(re.escape(path) for path in EXCLUDED_PATH
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-def record_http_request(info: Info) -> None:
-    """The instrumentator's per-request hook: one counter and one histogram.
-
-    The library's default set also records an unlabelled high-resolution histogram and two
-    size summaries on every request; nothing here reads them, so they are left out (see
-    demo_app/README.md for the cost).
-
-    Args:
-        info: The finished request, as the instrumentator's middleware describes it.
-    """
-    method = info.method if info.method in KNOWN_METHODS else "OTHER"
-    HTTP_REQUESTS_TOTAL.labels(method, info.modified_status, info.modified_handler).inc()
-    # Time to the response start: the whole handler for a JSON response, the time until the
-    # stream opens for SSE. With no response started (an exception), the whole duration.
-    duration = info.modified_duration_without_streaming or info.modified_duration
-    HTTP_REQUEST_DURATION.labels(method, info.modified_handler).observe(duration)
-
-
-class _SharedGaugeMiddleware(PrometheusInstrumentatorMiddleware):
-    """The instrumentator's middleware, with the process's one in-progress gauge.
-
-    The library registers a new ``http_requests_inprogress`` gauge in the global registry
-    for every application it instruments, so the second application in a process fails on
-    its first request with a duplicated-timeseries error. This subclass hands every
-    application the gauge declared above instead.
-    """
-
-    def __init__(self, app: ASGIApp, **options: object) -> None:
-        super().__init__(app, **{**options, "should_instrument_requests_inprogress": False})  # type: ignore[arg-type]
-        self.should_instrument_requests_inprogress = True
-        self.inprogress = HTTP_REQUESTS_INPROGRESS
-
-
-def instrument(
-    app: FastAPI,
-    scrape_dependencies: Sequence[Any] = (),
-    recorder: Literal["instrumentator", "lean"] = "instrumentator",
-) -> None:
-    """Add the HTTP metrics middleware and the ``/metrics`` route to an application.
-
-    Call it after every other middleware, so that it is the outermost and sees every
-    response, and before the application starts.
-
-    Args:
-        app: The application to instrument.
-        scrape_dependencies: FastAPI dependencies (``Depends(...)``) run before each scrape.
-            Defaults to none.
-        recorder: Who records the HTTP metrics: the instrumentator's middleware (the
-            default), or demo_app.http_metrics's equivalent at a quarter of its CPU cost
-            ("lean"). Same series and labels either way.
-    """
-    if recorder == "lean":
-        from demo_app.http_metrics import HttpMetricsMiddleware  # imports this module
-
-        app.add_middleware(HttpMetricsMiddleware)
-    else:
-        app.add_middleware(
-            _SharedGaugeMiddleware,
-            # Literal 200/404/422/500 in `status`, not 2xx/4xx/5xx.
-            should_group_status_codes=False,
-            # A request matching no route is not recorded: unknown paths create no series.
-            should_ignore_untemplated=True,
-            should_instrument_requests_inprogress=True,
-            excluded_handlers=EXCLUDED_HANDLERS,
-            instrumentations=(record_http_request,),
-        )
-    # The library's /metrics handler reads the multiprocess directory when there is one.
-    Instrumentator().expose(
-        app,
-        endpoint=paths.METRICS,
-        include_in_schema=False,
-        dependencies=list(scrape_dependencies),
-    )
-
-
 def set_llm_prices(prices_usd_per_million_tokens: dict[str, float], hourly_budget: float) -> None:
     """Export the configured prices and budget, so a rule can compute spend."""
     for model, price in prices_usd_per_million_tokens.items():
         LLM_PRICE.labels(model).set(price / 1_000_000)
     LLM_HOURLY_BUDGET.set(hourly_budget)
-
-
-def _pid_is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def forget_dead_workers() -> list[int]:
-    """In multiprocess mode, drop the live gauges of worker processes that no longer exist.
-
-    uvicorn has no child-exit hook, so each worker calls this as it starts: a worker that
-    was killed (and replaced by uvicorn) leaves its in-progress gauge behind otherwise.
-
-    Returns:
-        The process ids whose gauges were dropped.
-    """
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not directory:
-        return []
-    dead: set[int] = set()
-    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
-        pid = int(path.rsplit("_", 1)[1].removesuffix(".db"))
-        if not _pid_is_alive(pid):
-            dead.add(pid)
-    for pid in dead:
-        mark_process_dead(pid, directory)
-    return sorted(dead)
-
-
-def forget_this_worker() -> None:
-    """In multiprocess mode, drop this process's live gauges as it shuts down."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        mark_process_dead(os.getpid(), directory)

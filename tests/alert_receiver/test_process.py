@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from playground.clients import ReceiverClient
-from playground.polling import wait_until
-from playground.ports import free_port
-from playground.processes import ManagedProcess, stop_processes
-from playground.settings import PlaygroundSettings
-from playground.tools import Tools
+from playground.core.clients import ReceiverClient
+from playground.core.net import free_port
+from playground.core.polling import wait_until
+from playground.core.settings import PlaygroundSettings
+from playground.native.processes import ManagedProcess, stop_processes
+from playground.native.tools import Tools
 
 START_TIMEOUT_SECONDS = 15
 # group_wait 0s and group_interval 1s below: Alertmanager notifies within a second or two.

@@ -18,8 +18,7 @@ from bench.loadgen import (
 )
 from bench.run import customer_paths, free_port
 from bench.server import HOST, ServerProcess, process_cpu_seconds, start_server
-
-from .conftest import tiny_options
+from tests.support.bench import tiny_options
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello"
 

@@ -2,8 +2,7 @@
 
 from bench.report import clean_rounds, summary
 from bench.run import Results, RunRecord, ScrapeRecord
-
-from .conftest import tiny_options
+from tests.support.bench import tiny_options
 
 
 def _run(round_number: int, variant: str, cpu_us: float, busy: float = 1.0) -> RunRecord:

@@ -10,8 +10,8 @@ import sys
 from bench.report import summary
 from bench.run import recorded_customer_requests, run
 from demo_app import paths
-
-from .conftest import REPO_ROOT, tiny_options
+from playground.core.paths import REPO_ROOT
+from tests.support.bench import tiny_options
 
 # The library's default set, which the design notes' configuration exports and demo_app's
 # lean set leaves out.

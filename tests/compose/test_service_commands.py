@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from playground.settings import PlaygroundSettings
-from playground.tools import Tools
+from playground.core.settings import PlaygroundSettings
+from playground.native.tools import Tools
 
 READY_DEADLINE_SECONDS = 20.0
 

@@ -74,7 +74,7 @@ def test_workflow_check_finds_a_missing_wait_scenario_and_teardown() -> None:
 def test_workflow_runs_the_scenario_command_as_the_cli_parses_it(
     workflow: dict[str, Any],
 ) -> None:
-    from playground.cli import build_parser
+    from playground.cli.main import build_parser
 
     commands = [step.get("run", "") for step in workflow["jobs"]["error-storm"]["steps"]]
     (scenario,) = [command for command in commands if SCENARIO_COMMAND in command]

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import yaml
 
-from playground.ports import free_port
-from playground.settings import PlaygroundSettings
-from playground.tools import Tools as PlaygroundTools
+from playground.core.net import free_port
+from playground.core.settings import PlaygroundSettings
+from playground.native.tools import Tools as PlaygroundTools
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -186,7 +186,7 @@ def start_alertmanager(
 ) -> Iterator[Callable[[dict[str, Any]], str]]:
     """Starts real Alertmanagers with the given parsed configs on free ports; returns URLs.
 
-    Started the way the native runner starts it (playground.tools copes with Debian's build,
+    Started the way the native runner starts it (playground.native.tools copes with Debian's build,
     which reads its templates from a fixed system folder). Every one started is stopped when
     the test ends.
     """

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from playground.ports import free_port
+from playground.core.net import free_port
 
 RECEIVER_URL = "http://alert_receiver:5001/webhook"
 INHIBITION_SOURCE = "DemoAppDown"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.rule_profiles import parse_duration_ms
+from playground.configs.rule_profiles import parse_duration_ms
 
 # docs/architecture.md: the Prometheus jobs and the compose address of each target.
 CONTRACT_TARGETS = {

@@ -1,4 +1,4 @@
-"""The two alert profiles: `lab` is exactly what playground.rule_profiles generates from
+"""The two alert profiles: `lab` is exactly what playground.configs.rule_profiles generates from
 `realistic`, and the two differ in durations only, each lab one a tenth of its twin.
 
 The profile comparisons use their own duration pattern, wider than the generator's (it also
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from playground import rule_profiles
-from playground.rule_profiles import (
+from playground.configs import rule_profiles
+from playground.configs.rule_profiles import (
     LAB_DURATION_DIVISOR,
     divide_duration,
     format_duration,
@@ -65,7 +65,7 @@ def test_lab_profile_is_exactly_what_the_generator_writes(repo, tmp_path: Path) 
     assert [p.name for p in written] == [p.name for p in committed]
     for fresh, current in zip(written, committed, strict=True):
         assert fresh.read_text() == current.read_text(), (
-            f"{current} is out of date: run `python -m playground.rule_profiles`"
+            f"{current} is out of date: run `python -m playground.configs.rule_profiles`"
         )
 
 

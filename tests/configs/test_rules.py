@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.rule_profiles import parse_duration_ms
+from playground.configs.rule_profiles import parse_duration_ms
 
 SEVERITIES = {"critical", "warning", "info"}
 MAX_ALERT_NAME_CHARS = 40

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from playground.ports import free_port
+from playground.core.net import free_port
 
 STARTUP_SECONDS = 20.0
 EVALUATION_DEADLINE_SECONDS = 30.0

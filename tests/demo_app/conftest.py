@@ -1,39 +1,23 @@
-"""Fixtures: demo_app built in-process, real ``python -m demo_app`` processes, metric readers.
+"""Fixtures: demo_app built in-process, and real ``python -m demo_app`` processes.
 
-Every application in this process records into prometheus-client's global registry (by
-design, see demo_app/metrics.py), so tests compare values before and after what they do
-instead of expecting zeros.
+The helpers tests import (settings, metric readers, Server) are in tests/support/demo_app.py.
 """
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from prometheus_client import REGISTRY
-from prometheus_client.parser import text_string_to_metric_families
 
 from demo_app.main import create_application
-from demo_app.settings import Settings
-from playground.polling import wait_until
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ADMIN_TOKEN = "test-admin-token-0123456789"
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-# In tests the simulated LLM sleeps 1/1000 of its real latency: a turn takes well under 1 ms.
-FAST_LLM = 0.001
-SERVER_READY_SECONDS = 30.0
-
-Series = tuple[str, tuple[tuple[str, str], ...]]
+from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
+from tests.support.demo_app import FAST_LLM, Server, make_settings, wait_ready
 
 
 @pytest.fixture(autouse=True)
@@ -42,18 +26,6 @@ def _no_demo_app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("DEMO_APP_"):
             monkeypatch.delenv(name)
-
-
-def make_settings(**overrides: Any) -> Settings:
-    """Test settings: a known admin token, a fast LLM that never fails on its own."""
-    values: dict[str, Any] = {
-        "DEMO_APP_ADMIN_TOKEN": ADMIN_TOKEN,
-        "DEMO_APP_LLM_LATENCY_SCALE": FAST_LLM,
-        "DEMO_APP_LLM_RATE_LIMIT_ERROR_RATE": 0.0,
-        "DEMO_APP_LLM_TIMEOUT_ERROR_RATE": 0.0,
-        "DEMO_APP_LLM_UPSTREAM_5XX_ERROR_RATE": 0.0,
-    }
-    return Settings(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -65,71 +37,6 @@ def app() -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
-
-
-def sample(name: str, **labels: str) -> float:
-    """A sample's current value in the global registry, 0 if it does not exist yet."""
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def scrape(text: str) -> dict[Series, float]:
-    """Every sample of a /metrics body, keyed by name and sorted labels."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def series_names(text: str) -> set[Series]:
-    return set(scrape(text))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def poll(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Call condition until it returns something truthy, or fail after a deadline."""
-    if last := wait_until(condition, seconds, interval=0.05):
-        return last
-    pytest.fail(f"timed out after {seconds}s waiting for {what}; last seen: {last!r}")
-
-
-@dataclass
-class Server:
-    """A ``python -m demo_app`` process on a free loopback port."""
-
-    process: subprocess.Popen[str]
-    url: str
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def metrics(self) -> dict[Series, float]:
-        response = httpx.get(f"{self.url}/metrics", timeout=10)
-        assert response.status_code == 200
-        return scrape(response.text)
-
-
-def _wait_ready(server: Server) -> None:
-    def ready() -> bool:
-        if server.process.poll() is not None:
-            pytest.fail(f"demo_app exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            return httpx.get(f"{server.url}/ready", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    if wait_until(ready, SERVER_READY_SECONDS):
-        return
-    pytest.fail(
-        f"demo_app at {server.url} not ready after {SERVER_READY_SECONDS}s:\n{server.log()}"
-    )
 
 
 @pytest.fixture
@@ -166,7 +73,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             )
         server = Server(process, f"http://127.0.0.1:{port}", log_path, env)
         servers.append(server)
-        _wait_ready(server)
+        wait_ready(server)
         return server
 
     yield start

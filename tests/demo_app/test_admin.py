@@ -5,8 +5,7 @@ from fastapi.testclient import TestClient
 
 from demo_app.faults import FaultState
 from demo_app.main import create_application
-
-from .conftest import ADMIN_HEADERS, make_settings, sample
+from tests.support.demo_app import ADMIN_HEADERS, make_settings, sample
 
 FAULTS = "/admin/faults"
 CUSTOMER = "/api/v1/customers/{customer_id}"

@@ -6,8 +6,7 @@ import pytest
 
 from demo_app.agents import INTENTS, classify_intent, respond
 from demo_app.llm import LLMError, LLMRequest, LLMResponse
-
-from .conftest import sample
+from tests.support.demo_app import sample
 
 MODEL = "mixtral-8x7b-32768"
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from .conftest import ADMIN_HEADERS, Series, sample, series_names
+from tests.support.demo_app import ADMIN_HEADERS, Series, sample, series_names
 
 CUSTOMER = "/api/v1/customers/{customer_id}"
 # Characters a client can put in a path segment. An id never holds "%" or ".", which could

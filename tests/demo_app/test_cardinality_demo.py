@@ -9,8 +9,7 @@ from pydantic import ValidationError
 
 from demo_app import cardinality_demo
 from demo_app.main import create_application
-
-from .conftest import ADMIN_HEADERS, make_settings, scrape
+from tests.support.demo_app import ADMIN_HEADERS, make_settings, scrape
 
 METRIC = "demo_bad_customer_lookups_total"
 SWITCH = "/admin/cardinality-demo"

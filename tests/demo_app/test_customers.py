@@ -5,8 +5,7 @@ from fastapi.testclient import TestClient
 
 from demo_app.customers import customer_number
 from demo_app.main import create_application
-
-from .conftest import make_settings
+from tests.support.demo_app import make_settings
 
 
 def _get(client: TestClient, customer_id: str):

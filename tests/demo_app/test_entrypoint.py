@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 
 from demo_app.__main__ import FAULTS_FILE_NAME, prepare_multiproc_dir
-
-from .conftest import REPO_ROOT, Server, scrape
+from playground.core.paths import REPO_ROOT
+from tests.support.demo_app import Server, scrape
 
 CUSTOMER = "/api/v1/customers/{customer_id}"
 

@@ -3,8 +3,7 @@
 from fastapi.testclient import TestClient
 
 from demo_app.main import create_application
-
-from .conftest import make_settings, sample
+from tests.support.demo_app import make_settings, sample
 
 
 def test_an_unknown_route_is_a_json_404(client: TestClient) -> None:

@@ -8,8 +8,7 @@ from pydantic import ValidationError
 from demo_app import paths
 from demo_app.faults import PRESET_STATES, ROUTE_KEYS, FaultState, FaultStore, matching_preset
 from demo_app.labels import PRESETS
-
-from .conftest import sample
+from tests.support.demo_app import sample
 
 CUSTOMER = paths.CUSTOMER
 

@@ -5,7 +5,7 @@ import asyncio
 import httpx
 from fastapi.testclient import TestClient
 
-from .conftest import sample
+from tests.support.demo_app import sample
 
 
 def test_health_is_ok_and_not_recorded(client: TestClient) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 
 from demo_app import paths
-
-from .conftest import ADMIN_HEADERS, ADMIN_TOKEN, Server
+from tests.support.demo_app import ADMIN_HEADERS, ADMIN_TOKEN, Server
 
 MIXTRAL = "mixtral-8x7b-32768"
 RAMP_SECONDS = 1.0

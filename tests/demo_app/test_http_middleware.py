@@ -27,8 +27,7 @@ from starlette.routing import Route
 from demo_app import http_metrics, metrics
 from demo_app.http_metrics import HttpMetricsMiddleware
 from demo_app.main import create_application
-
-from .conftest import ADMIN_HEADERS, make_settings
+from tests.support.demo_app import ADMIN_HEADERS, make_settings
 
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 Labels = tuple[str, str, str]  # (handler, method, status)

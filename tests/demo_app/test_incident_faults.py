@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 
 from demo_app import cardinality_demo, paths
-
-from .conftest import ADMIN_HEADERS, ADMIN_TOKEN, Server, poll
+from tests.support.demo_app import ADMIN_HEADERS, ADMIN_TOKEN, Server, poll
 
 LLAMA, MIXTRAL = "llama-3.1-8b-instant", "mixtral-8x7b-32768"
 

@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from demo_app.main import create_application
-
-from .conftest import ADMIN_HEADERS, make_settings, sample
+from tests.support.demo_app import ADMIN_HEADERS, make_settings, sample
 
 MESSAGES = "/api/v1/messages"
 STREAM = "/api/v1/messages/stream"

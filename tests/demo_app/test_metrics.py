@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from demo_app.main import create_application
-
-from .conftest import ADMIN_HEADERS, make_settings, poll, sample, scrape
+from tests.support.demo_app import ADMIN_HEADERS, make_settings, poll, sample, scrape
 
 CUSTOMER = "/api/v1/customers/{customer_id}"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from .conftest import ADMIN_HEADERS, ADMIN_TOKEN, Server, poll
+from tests.support.demo_app import ADMIN_HEADERS, ADMIN_TOKEN, Server, poll
 
 CUSTOMER = "/api/v1/customers/{customer_id}"
 BATCH = 20

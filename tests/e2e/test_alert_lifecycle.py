@@ -4,7 +4,7 @@ Each test switches a fault preset on through demo_app's admin API while backgrou
 flows, watches every stage the learner would watch (Prometheus /api/v1/alerts, Alertmanager
 /api/v2/alerts, the receiver's notifications), then clears the fault and watches the alert
 resolve and the `resolved` notification arrive. Each transition's time from its cause is
-recorded and compared with the window the configuration allows (playground.predictions,
+recorded and compared with the window the configuration allows (playground.scenarios.predictions,
 read from the live rules and configs); on a deadline the test fails with a dump of what
 Prometheus, Alertmanager and the receiver saw.
 """
@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from playground.polling import wait_until
-from playground.predictions import Incident, alert_config, judge, predict
-from playground.stack import NativeStack
-from playground.timeline import Kind
+from playground.core.polling import wait_until
+from playground.native.stack import NativeStack
+from playground.scenarios.lifecycle import Kind
+from playground.scenarios.predictions import Incident, alert_config, judge, predict
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ POLL_SECONDS = 0.5
 # up to a second on a loaded 2-core machine).
 TOLERANCE = 0.15
 SLACK_SECONDS = POLL_SECONDS + 1.0
-# Each transition, in order, as playground.timeline names it.
+# Each transition, in order, as playground.scenarios.timeline names it.
 TRANSITIONS = {
     "pending": Kind.PENDING,
     "firing": Kind.FIRING,

@@ -7,8 +7,8 @@ was true at Prometheus's first evaluations, before the first scrape of demo_app.
 import time
 from collections.abc import Callable
 
-from playground.settings import PlaygroundSettings
-from playground.stack import NativeStack
+from playground.core.settings import PlaygroundSettings
+from playground.native.stack import NativeStack
 
 # Past DemoAppDown's start-up gate (15 s after Prometheus starts) plus its lab `for` (6s),
 # the first moment it could fire, with two evaluations to spare.

@@ -2,7 +2,7 @@
 run with faults: a panel that shows nothing is a bug.
 
 Grafana cannot run here, so this test does what Grafana would: it substitutes the template
-variables the way Grafana does (tests/grafana/dashboards.py), resolves the variables'
+variables the way Grafana does (tests/support/grafana.py), resolves the variables'
 label_values() through Prometheus's label API, and sends each panel's and annotation's
 query to the session's native Prometheus, as a range query over the dashboard's time range
 or as an instant query at its end. It first switches faults on through demo_app's admin API
@@ -15,23 +15,19 @@ whatever happens, so the other e2e tests (which share the stack) start from heal
 """
 
 import math
-import runpy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
-from playground.stack import NativeStack
+from playground.native.stack import NativeStack
+from tests.support import grafana
 
 pytestmark = pytest.mark.e2e
 
-GRAFANA_TESTS = Path(__file__).resolve().parents[1] / "grafana"
-grafana = SimpleNamespace(**runpy.run_path(str(GRAFANA_TESTS / "dashboards.py")))
 
 # The whole test stays well under 90 s: the faults show within two scrapes and evaluations
 # (5 s each), the queries need two samples of the first 5xx series.

@@ -25,8 +25,9 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from playground.drills import Query, QueryResult, live_profile, load_drills, run_query
-from playground.stack import NativeStack
+from playground.configs.rule_profiles import live_profile
+from playground.native.stack import NativeStack
+from playground.teaching.drills import Query, QueryResult, load_drills, run_query
 
 pytestmark = pytest.mark.e2e
 

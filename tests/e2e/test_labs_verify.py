@@ -17,13 +17,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from playground.cli import main
-from playground.labs import Check, LiveStack, lab
-from playground.polling import wait_until
-from playground.stack import NativeStack
-from playground.tools import Tools
-
-from .conftest import TrafficDriver
+from playground.cli.main import main
+from playground.core.polling import wait_until
+from playground.native.stack import NativeStack
+from playground.native.tools import Tools
+from playground.teaching.labs import Check, LiveStack, lab
+from tests.support.traffic import TrafficDriver
 
 pytestmark = pytest.mark.e2e
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from loadtest.scenarios import SCENARIOS
-from playground.polling import wait_until
-from playground.processes import PidRecord
-from playground.scenario_plan import RunOptions
-from playground.scenario_runner import ScenarioRunner, Target
-from playground.stack import NativeStack
+from playground.core.polling import wait_until
+from playground.native.processes import PidRecord
+from playground.native.stack import NativeStack
+from playground.scenarios.plan import RunOptions
+from playground.scenarios.runner import ScenarioRunner, Target
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +99,7 @@ def test_ctrl_c_in_the_incident_resets_the_faults_and_stops_locust(
     command = [
         sys.executable,
         "-m",
-        "playground.scenarios",
+        "playground.cli.scenario",
         "error-storm",
         f"--demo-app-url={urls.demo_app}",
         f"--prometheus-url={urls.prometheus}",

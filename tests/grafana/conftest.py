@@ -1,27 +1,20 @@
 """Fixtures for the Grafana checks: the dashboards, the provisioning files, the compose
 service that mounts them, the alert rules whose thresholds the panels draw.
 
-pytest runs in importlib mode, so helpers are handed out as fixtures, not imported;
-tests/grafana/dashboards.py is run by path (runpy) and handed out as a namespace.
+The dashboards as data and Grafana's substitution are in tests/support/grafana.py.
 """
 
-import runpy
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.support import grafana
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
-
-
-@pytest.fixture(scope="session")
-def grafana() -> SimpleNamespace:
-    """tests/grafana/dashboards.py: the dashboards as data, Grafana's substitution."""
-    return SimpleNamespace(**runpy.run_path(str(HERE / "dashboards.py")))
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +29,7 @@ def read_yaml() -> Callable[[Path], Any]:
 
 
 @pytest.fixture(scope="session")
-def dashboard_files(grafana: SimpleNamespace) -> dict[Path, dict[str, Any]]:
+def dashboard_files() -> dict[Path, dict[str, Any]]:
     """Every dashboard JSON under grafana/dashboards, parsed, by path."""
     found = grafana.load_dashboards()
     assert found, f"no dashboards in {grafana.DASHBOARDS_DIR}"
@@ -49,7 +42,7 @@ def dashboards(dashboard_files: dict[Path, dict[str, Any]]) -> dict[str, dict[st
     return {dashboard["uid"]: dashboard for dashboard in dashboard_files.values()}
 
 
-def _provisioned(grafana: SimpleNamespace, kind: str, key: str) -> list[dict[str, Any]]:
+def _provisioned(kind: str, key: str) -> list[dict[str, Any]]:
     """The `key` entries of every grafana/provisioning/<kind>/*.yml, in file order."""
     return [
         entry
@@ -59,15 +52,15 @@ def _provisioned(grafana: SimpleNamespace, kind: str, key: str) -> list[dict[str
 
 
 @pytest.fixture(scope="session")
-def datasources(grafana: SimpleNamespace) -> list[dict[str, Any]]:
+def datasources() -> list[dict[str, Any]]:
     """Every provisioned datasource."""
-    return _provisioned(grafana, "datasources", "datasources")
+    return _provisioned("datasources", "datasources")
 
 
 @pytest.fixture(scope="session")
-def providers(grafana: SimpleNamespace) -> list[dict[str, Any]]:
+def providers() -> list[dict[str, Any]]:
     """Every provisioned dashboard provider."""
-    return _provisioned(grafana, "dashboards", "providers")
+    return _provisioned("dashboards", "providers")
 
 
 @pytest.fixture(scope="session")

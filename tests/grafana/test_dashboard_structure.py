@@ -6,8 +6,9 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
+
+from tests.support import grafana
 
 # The dashboard JSON schemaVersion each pinned Grafana writes when it saves a dashboard.
 # Source: Grafana's backend migrations, apps/dashboard/pkg/migration/schemaversion/:
@@ -31,7 +32,7 @@ def grafana_minor(dotenv_text: str) -> str:
     return match.group(1)
 
 
-def test_every_file_in_the_dashboards_folder_is_a_json_dashboard(grafana: SimpleNamespace) -> None:
+def test_every_file_in_the_dashboards_folder_is_a_json_dashboard() -> None:
     # The provider loads every file of the folder; a stray file is a silent error in its log.
     for path in sorted(grafana.DASHBOARDS_DIR.iterdir()):
         assert path.suffix == ".json", f"{path.name}: not a dashboard"
@@ -70,9 +71,7 @@ def test_dashboard_uids_and_titles_are_unique(dashboard_files: dict[Path, dict[s
         assert [value for value, n in counts.items() if n > 1] == []
 
 
-def test_panel_ids_are_unique_within_each_dashboard(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_panel_ids_are_unique_within_each_dashboard(dashboards: dict[str, dict[str, Any]]) -> None:
     for uid, dashboard in dashboards.items():
         ids = [panel.get("id") for panel in grafana.panels(dashboard)]
         assert all(isinstance(i, int) and i > 0 for i in ids), f"{uid}: {ids}"
@@ -81,24 +80,20 @@ def test_panel_ids_are_unique_within_each_dashboard(
         assert len(titles) == len(set(titles)), f"{uid}: duplicate panel titles"
 
 
-def test_ref_ids_are_unique_within_each_panel(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_ref_ids_are_unique_within_each_panel(dashboards: dict[str, dict[str, Any]]) -> None:
     for uid, dashboard in dashboards.items():
         for panel in grafana.panels(dashboard):
             ref_ids = [target["refId"] for target in panel.get("targets", [])]
             assert len(ref_ids) == len(set(ref_ids)), f"{uid} / {panel['title']}: {ref_ids}"
 
 
-def test_panels_stay_on_the_grid_without_overlapping(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_panels_stay_on_the_grid_without_overlapping(dashboards: dict[str, dict[str, Any]]) -> None:
     assert {uid: grafana.grid_problems(d) for uid, d in dashboards.items()} == {
         uid: [] for uid in dashboards
     }
 
 
-def test_grid_check_finds_overlaps_and_panels_off_the_grid(grafana: SimpleNamespace) -> None:
+def test_grid_check_finds_overlaps_and_panels_off_the_grid() -> None:
     bad = {
         "panels": [
             {"title": "a", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
@@ -117,7 +112,6 @@ def test_grid_check_finds_overlaps_and_panels_off_the_grid(grafana: SimpleNamesp
 
 
 def test_every_datasource_reference_is_a_provisioned_uid(
-    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     datasources: list[dict[str, Any]],
 ) -> None:
@@ -132,9 +126,7 @@ def test_every_datasource_reference_is_a_provisioned_uid(
     assert problems == [], f"provisioned: {provisioned}"
 
 
-def test_every_query_names_its_datasource(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_every_query_names_its_datasource(dashboards: dict[str, dict[str, Any]]) -> None:
     # Without one, a panel silently uses whatever datasource is the default on that Grafana.
     for uid, dashboard in dashboards.items():
         for panel in grafana.panels(dashboard):
@@ -151,7 +143,7 @@ def test_no_import_inputs_or_placeholders(dashboard_files: dict[Path, dict[str, 
 
 
 def test_faults_are_annotations_on_every_dashboard(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], exported_series: set[str]
+    dashboards: dict[str, dict[str, Any]], exported_series: set[str]
 ) -> None:
     fault_gauges = {name for name in exported_series if name.startswith(FAULT_PREFIX)}
     assert len(fault_gauges) >= 5
@@ -170,7 +162,7 @@ def test_faults_are_annotations_on_every_dashboard(
 
 
 def test_the_slo_dashboard_has_a_panel_of_active_faults(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], exported_series: set[str]
+    dashboards: dict[str, dict[str, Any]], exported_series: set[str]
 ) -> None:
     slo = grafana.queries(dashboards["playground-slo"])
     queries = [query for query in slo if query.where == "Active faults"]
@@ -179,7 +171,7 @@ def test_the_slo_dashboard_has_a_panel_of_active_faults(
 
 
 def test_quantile_panels_say_how_replicas_are_combined(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
+    dashboards: dict[str, dict[str, Any]],
 ) -> None:
     # A learner scaling demo_app should know why the fleet's p95 is right.
     for uid, dashboard in dashboards.items():
@@ -188,9 +180,7 @@ def test_quantile_panels_say_how_replicas_are_combined(
                 assert "sum by le" in panel.get("description", ""), f"{uid} / {panel['title']}"
 
 
-def test_every_panel_has_a_description(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_every_panel_has_a_description(dashboards: dict[str, dict[str, Any]]) -> None:
     for uid, dashboard in dashboards.items():
         for panel in grafana.panels(dashboard):
             assert len(panel.get("description", "")) > 40, f"{uid} / {panel['title']}"

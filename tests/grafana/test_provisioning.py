@@ -3,10 +3,11 @@ uids and the scrape interval, a provider whose folder is the mount of grafana/da
 holds exactly the dashboard files, read-only, into a fixed folder."""
 
 from pathlib import Path, PurePosixPath
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from tests.support import grafana
 
 # Where compose mounts the provisioning folder: Grafana's default (paths.provisioning).
 GRAFANA_PROVISIONING_TARGET = "/etc/grafana/provisioning"
@@ -26,15 +27,13 @@ def host_folder(repo_root: Path, service: dict[str, Any], container_path: str) -
     raise AssertionError(f"{container_path} is not inside any bind mount of the grafana service")
 
 
-def provisioning_files(grafana: SimpleNamespace, kind: str) -> list[Path]:
+def provisioning_files(kind: str) -> list[Path]:
     return sorted((grafana.PROVISIONING_DIR / kind).glob("*.y*ml"))
 
 
 @pytest.mark.parametrize("kind", ["datasources", "dashboards"])
-def test_provisioning_files_use_api_version_1(
-    grafana: SimpleNamespace, read_yaml, kind: str
-) -> None:
-    files = provisioning_files(grafana, kind)
+def test_provisioning_files_use_api_version_1(read_yaml, kind: str) -> None:
+    files = provisioning_files(kind)
     assert files, f"no {kind} provisioning file"
     assert {path.name: read_yaml(path)["apiVersion"] for path in files} == {
         path.name: 1 for path in files
@@ -42,7 +41,7 @@ def test_provisioning_files_use_api_version_1(
 
 
 def test_compose_mounts_the_provisioning_folder_read_only_where_grafana_reads_it(
-    repo_root: Path, grafana: SimpleNamespace, grafana_service: dict[str, Any]
+    repo_root: Path, grafana_service: dict[str, Any]
 ) -> None:
     folder = host_folder(repo_root, grafana_service, GRAFANA_PROVISIONING_TARGET)
     assert folder == grafana.PROVISIONING_DIR.resolve()
@@ -83,8 +82,8 @@ def test_alertmanager_datasource_speaks_upstream_prometheus_alertmanager(
     assert prometheus["jsonData"]["alertmanagerUid"] == "alertmanager"
 
 
-def test_removed_datasources_are_pruned(grafana: SimpleNamespace, read_yaml) -> None:
-    for path in provisioning_files(grafana, "datasources"):
+def test_removed_datasources_are_pruned(read_yaml) -> None:
+    for path in provisioning_files("datasources"):
         assert read_yaml(path).get("prune") is True, path.name
 
 
@@ -103,7 +102,6 @@ def test_one_read_only_provider_loads_the_dashboards_into_a_fixed_folder(
 
 def test_provider_path_is_the_read_only_mount_of_grafana_dashboards(
     repo_root: Path,
-    grafana: SimpleNamespace,
     grafana_service: dict[str, Any],
     providers: list[dict[str, Any]],
 ) -> None:

@@ -5,11 +5,12 @@ profiles, and parses (promtool). tests/e2e/test_dashboards_live.py runs them for
 import re
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.support import grafana
 
 # Series Prometheus makes itself: `up` per target, `ALERTS` per pending or firing alert.
 PROMETHEUS_SERIES = {"up", "ALERTS"}
@@ -19,7 +20,6 @@ SCRAPE_SECONDS = 5
 
 
 def dashboard_values(
-    grafana: SimpleNamespace,
     dashboard: dict[str, Any],
     selected: dict[str, list[str]] | None = None,
 ) -> dict[str, str]:
@@ -31,20 +31,16 @@ def dashboard_values(
     return values
 
 
-def all_queries(grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]) -> list[Any]:
+def all_queries(dashboards: dict[str, dict[str, Any]]) -> list[Any]:
     return [query for d in dashboards.values() for query in grafana.queries(d)]
 
 
-def test_the_dashboards_have_queries(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-):
+def test_the_dashboards_have_queries(dashboards: dict[str, dict[str, Any]]):
     counts = {uid: len(grafana.queries(d)) for uid, d in dashboards.items()}
     assert all(count >= 6 for count in counts.values()), counts
 
 
-def test_every_variable_a_query_uses_is_defined(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_every_variable_a_query_uses_is_defined(dashboards: dict[str, dict[str, Any]]) -> None:
     builtins = set(grafana.builtin_variables(60, 5, 5))
     for uid, dashboard in dashboards.items():
         defined = builtins | {v["name"] for v in grafana.variables(dashboard)}
@@ -54,11 +50,9 @@ def test_every_variable_a_query_uses_is_defined(
         assert used <= defined, f"{uid}: undefined {used - defined}"
 
 
-def test_every_query_substitutes_completely(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_every_query_substitutes_completely(dashboards: dict[str, dict[str, Any]]) -> None:
     for dashboard in dashboards.values():
-        values = dashboard_values(grafana, dashboard)
+        values = dashboard_values(dashboard)
         for query in grafana.queries(dashboard):
             expr = grafana.substitute(query.expr, values)
             assert not grafana.variable_names(expr), f"{query}: {expr}"
@@ -66,7 +60,7 @@ def test_every_query_substitutes_completely(
 
 
 def test_template_variables_are_replica_and_handler_lists_with_an_all_regex(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
+    dashboards: dict[str, dict[str, Any]],
 ) -> None:
     found = {}
     for uid, dashboard in dashboards.items():
@@ -86,9 +80,7 @@ def test_template_variables_are_replica_and_handler_lists_with_an_all_regex(
     assert found["handler"] == {"playground-service-red"}
 
 
-def test_variables_are_used_as_regex_matchers(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> None:
+def test_variables_are_used_as_regex_matchers(dashboards: dict[str, dict[str, Any]]) -> None:
     # `=~`: "All" is `.*` and several values are `(a|b)`; `=` would match neither.
     for dashboard in dashboards.values():
         names = {v["name"] for v in grafana.variables(dashboard)}
@@ -99,7 +91,6 @@ def test_variables_are_used_as_regex_matchers(
 
 
 def test_every_selected_metric_is_exported_by_demo_app_or_recorded_in_both_profiles(
-    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     exported_series: set[str],
     records: dict[str, set[str]],
@@ -107,7 +98,7 @@ def test_every_selected_metric_is_exported_by_demo_app_or_recorded_in_both_profi
     # A record name written out works in one profile only (its window is in the name).
     in_both = records["lab"] & records["realistic"]
     known = exported_series | PROMETHEUS_SERIES | in_both
-    texts = [(str(q), q.expr) for q in all_queries(grafana, dashboards)]
+    texts = [(str(q), q.expr) for q in all_queries(dashboards)]
     texts += [
         (f"{uid} ${v['name']}", grafana.variable_query(v))
         for uid, d in dashboards.items()
@@ -128,7 +119,7 @@ def test_every_selected_metric_is_exported_by_demo_app_or_recorded_in_both_profi
             )
 
 
-def test_metric_selector_extraction(grafana: SimpleNamespace) -> None:
+def test_metric_selector_extraction() -> None:
     names, regexes = grafana.metric_selectors(
         'sum by (le) (rate(a_bucket{le="0.5", x="{y}"}[5m])) / b{} or vector(0)'
         ' + label_replace({__name__=~"c:d:rate(5m|30s)"}, "w", "$1", "__name__", "(.*)")'
@@ -139,7 +130,6 @@ def test_metric_selector_extraction(grafana: SimpleNamespace) -> None:
 
 @pytest.mark.tools
 def test_every_query_parses(
-    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     repo_root: Path,
     tmp_path: Path,
@@ -156,7 +146,7 @@ def test_every_query_parses(
     for dashboard in dashboards.values():
         selections = [None, {"handler": [AWKWARD_HANDLER, "/api/v1/messages"]}]
         for selected in selections:
-            values = dashboard_values(grafana, dashboard, selected)
+            values = dashboard_values(dashboard, selected)
             for query in grafana.queries(dashboard):
                 rules.append(
                     {
@@ -175,7 +165,7 @@ def test_every_query_parses(
     assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
 
-def test_rate_interval_follows_grafanas_formula(grafana: SimpleNamespace) -> None:
+def test_rate_interval_follows_grafanas_formula() -> None:
     # max($__interval + scrape interval, 4 x scrape interval)
     assert grafana.builtin_variables(1800, 5, 5)["__rate_interval"] == "20s"
     assert grafana.builtin_variables(86400, 60, 5)["__rate_interval"] == "65s"
@@ -184,7 +174,7 @@ def test_rate_interval_follows_grafanas_formula(grafana: SimpleNamespace) -> Non
     assert values["__interval"] == "15s" and values["__interval_ms"] == "15000"
 
 
-def test_selected_values_are_regex_escaped_as_grafana_does(grafana: SimpleNamespace) -> None:
+def test_selected_values_are_regex_escaped_as_grafana_does() -> None:
     variable = {"name": "handler", "multi": True, "includeAll": True, "allValue": ".*"}
     assert grafana.variable_value(variable, [grafana.ALL]) == ".*"
     assert grafana.variable_value(variable, ["/api/v1/messages"]) == "/api/v1/messages"
@@ -194,9 +184,7 @@ def test_selected_values_are_regex_escaped_as_grafana_does(grafana: SimpleNamesp
     assert grafana.variable_value({"name": "x"}, ["a.b"]) == "a.b"
 
 
-def test_substitution_leaves_regex_groups_and_rejects_unknown_variables(
-    grafana: SimpleNamespace,
-) -> None:
+def test_substitution_leaves_regex_groups_and_rejects_unknown_variables() -> None:
     values = {"instance": ".*", "__rate_interval": "20s"}
     expr = 'label_replace(x{i=~"$instance"}[$__rate_interval], "$1")'
     assert grafana.substitute(expr, values) == 'label_replace(x{i=~".*"}[20s], "$1")'

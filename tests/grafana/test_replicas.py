@@ -9,11 +9,12 @@ traffic; the expected values are worked out in the comments.
 
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.support import grafana
 
 pytestmark = pytest.mark.tools
 
@@ -154,9 +155,7 @@ EXPECTED: list[tuple[str, str, str, list[str], list[tuple[str, float]]]] = [
 ]
 
 
-def promtool_test(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
+def promtool_test(dashboards: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A promtool unit-test file: the input series and each expected query result."""
     cases = []
     for uid, title, ref_id, instances, samples in EXPECTED:
@@ -182,13 +181,13 @@ def promtool_test(
 
 
 def test_dashboards_sum_replicas_and_quantiles_come_from_summed_buckets(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], repo_root: Path, tmp_path: Path
+    dashboards: dict[str, dict[str, Any]], repo_root: Path, tmp_path: Path
 ) -> None:
     promtool = repo_root / ".tools" / "bin" / "promtool"
     if not promtool.is_file():
         pytest.skip("promtool is missing: run `make setup`")
     path = tmp_path / "replicas_test.yml"
-    path.write_text(yaml.safe_dump(promtool_test(grafana, dashboards), sort_keys=False))
+    path.write_text(yaml.safe_dump(promtool_test(dashboards), sort_keys=False))
     result = subprocess.run(
         [promtool, "test", "rules", path], capture_output=True, text=True, cwd=tmp_path
     )

@@ -14,10 +14,11 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from tests.support import grafana
 
 RED = "playground-service-red"
 LLM = "playground-llm"
@@ -162,9 +163,7 @@ def drawn_thresholds(panel: dict[str, Any]) -> list[float]:
     return values
 
 
-def threshold_problems(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], rules: dict[str, Rules]
-) -> list[str]:
+def threshold_problems(dashboards: dict[str, dict[str, Any]], rules: dict[str, Rules]) -> list[str]:
     """Every way the dashboards' thresholds and mirrored records disagree with the rules."""
     panels = {
         (uid, panel["title"]): panel
@@ -212,9 +211,9 @@ def profile_rules(rules: dict[str, list[dict[str, Any]]]) -> dict[str, Rules]:
 
 
 def test_drawn_thresholds_equal_the_alert_rules_in_both_profiles(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
+    dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
 ) -> None:
-    assert threshold_problems(grafana, dashboards, profile_rules) == []
+    assert threshold_problems(dashboards, profile_rules) == []
 
 
 def test_the_rules_give_the_documented_numbers(profile_rules: dict[str, Rules]) -> None:
@@ -243,7 +242,6 @@ def test_the_rules_give_the_documented_numbers(profile_rules: dict[str, Rules]) 
     ],
 )
 def test_changing_a_rule_threshold_fails_the_check(
-    grafana: SimpleNamespace,
     dashboards: dict[str, dict[str, Any]],
     rules_dir: Callable[[str], Path],
     load_rules: Callable[[Path], list[dict[str, Any]]],
@@ -259,30 +257,30 @@ def test_changing_a_rule_threshold_fails_the_check(
     text = path.read_text()
     assert old in text, f"{rule_file} no longer contains {old!r}: update this test"
     path.write_text(text.replace(old, new))
-    problems = threshold_problems(grafana, dashboards, {"realistic": Rules(load_rules(modified))})
+    problems = threshold_problems(dashboards, {"realistic": Rules(load_rules(modified))})
     assert any(problem.startswith(str(panel)) for problem in problems), problems
 
 
 def test_changing_a_drawn_threshold_fails_the_check(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
+    dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
 ) -> None:
     modified = copy.deepcopy(dashboards)
     panel = next(p for p in grafana.panels(modified[LLM]) if p["title"] == LLM_P95[1])
     panel["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]["value"] = 12
-    assert threshold_problems(grafana, modified, profile_rules) == [
+    assert threshold_problems(modified, profile_rules) == [
         f"{LLM_P95}: draws [12.0], the lab rules say [10.0]",
         f"{LLM_P95}: draws [12.0], the realistic rules say [10.0]",
     ]
 
 
 def test_a_threshold_no_rule_explains_fails_the_check(
-    grafana: SimpleNamespace, dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
+    dashboards: dict[str, dict[str, Any]], profile_rules: dict[str, Rules]
 ) -> None:
     modified = copy.deepcopy(dashboards)
     panel = next(p for p in grafana.panels(modified[LLM]) if p["title"] == "Agent turn latency")
     panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] = "line"
     panel["fieldConfig"]["defaults"]["thresholds"]["steps"].append({"color": "red", "value": 5})
-    problems = threshold_problems(grafana, modified, profile_rules)
+    problems = threshold_problems(modified, profile_rules)
     assert (
         problems
         == [f"{(LLM, 'Agent turn latency')}: draws [5.0], which no alert rule explains"] * 2

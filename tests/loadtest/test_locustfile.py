@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from loadtest.scenarios import PhaseLengths
-from playground.locust_run import LocustRun
-
-from .conftest import DemoApp
+from playground.scenarios.locust_run import LocustRun
+from tests.support.demo_app_process import DemoApp
 
 # A run ends by itself after its phases; this bounds the wait if it does not.
 RUN_TIMEOUT_SECONDS = 60.0

@@ -8,8 +8,8 @@ import pytest
 
 from demo_app.labels import PRESETS
 from loadtest.scenarios import ALERT_PROFILES, SCENARIOS, PhaseLengths, phase_at, phase_lengths
-from playground.predictions import offline_alert_config
-from playground.scenario_plan import offline_plans
+from playground.cli.plans import offline_plans
+from playground.scenarios.predictions import offline_alert_config
 
 
 def test_a_scenario_with_a_fault_has_the_presets_name() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from playground.ports import free_port
-from playground.settings import PlaygroundSettings
+from playground.core.settings import PlaygroundSettings
+from tests.support.settings import settings_on_free_ports
 
 
 @pytest.fixture
@@ -18,15 +18,8 @@ def make_settings(tmp_path: Path) -> Callable[..., PlaygroundSettings]:
     """
 
     def factory(**overrides: Any) -> PlaygroundSettings:
-        values: dict[str, Any] = {
-            "DEMO_APP_PORT": free_port(),
-            "ALERT_RECEIVER_PORT": free_port(),
-            "PROMETHEUS_PORT": free_port(),
-            "ALERTMANAGER_PORT": free_port(),
-            "PLAYGROUND_RUN_DIR": tmp_path / "run",
-            "PLAYGROUND_STOP_TIMEOUT_SECONDS": 5.0,
-            **overrides,
-        }
-        return PlaygroundSettings(_env_file=None, **values)
+        return settings_on_free_ports(
+            tmp_path / "run", **{"PLAYGROUND_STOP_TIMEOUT_SECONDS": 5.0, **overrides}
+        )
 
     return factory

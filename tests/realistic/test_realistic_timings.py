@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 
 from loadtest.scenarios import SCENARIOS
-from playground.ports import free_port
-from playground.scenario_plan import RunOptions
-from playground.scenario_runner import ScenarioRunner, Target
-from playground.settings import REPO_ROOT, PlaygroundSettings
-from playground.stack import NativeStack
+from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
+from playground.core.settings import PlaygroundSettings
+from playground.native.stack import NativeStack
+from playground.scenarios.plan import RunOptions
+from playground.scenarios.runner import ScenarioRunner, Target
 
 pytestmark = pytest.mark.realistic
 

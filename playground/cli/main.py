@@ -1,0 +1,255 @@
+"""The `playground` command: up, down, status, preflight, faults, render-rules, scenario,
+drill and lab.
+
+A thin layer over NativeStack (native/stack.py), the clients (core/clients.py) and the rule
+profiles (configs/rule_profiles.py): it parses arguments, prints, and turns errors into exit
+codes.
+"""
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from pydantic import ValidationError
+
+from playground.cli.scenario import add_scenario_parser
+from playground.core.clients import ApiError, ApiUnavailableError, DemoAppAdminClient
+from playground.core.errors import PlaygroundError
+from playground.core.settings import PlaygroundSettings
+from playground.native.ports import port_problems
+from playground.native.stack import NativeStack, read_admin_token, stack_status, stop_stack
+from playground.teaching.drills import add_drill_parser
+from playground.teaching.labs import add_lab_parser
+
+PRESETS = ("healthy", "error-storm", "slow-llm")
+EXIT_OK, EXIT_ERROR = 0, 1
+_SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _say(line: str) -> None:
+    print(f"playground: {line}", file=sys.stderr, flush=True)
+
+
+def _shown(path: Path) -> str:
+    # Paths inside the working directory print short (.run/logs), others in full.
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM (from `playground down`) and SIGHUP (terminal closed) stop like Ctrl-C.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _print_urls(stack: NativeStack) -> None:
+    urls = stack.urls
+    prometheus_ui = "" if stack.prometheus.has_web_ui() else "; this build has no web UI"
+    alertmanager_ui = "" if stack.alertmanager.is_ready("/") else "; this build has no web UI"
+    rows = [
+        ("demo_app", urls.demo_app, "the API; metrics at /metrics"),
+        ("alert_receiver", urls.alert_receiver, "notifications page; JSON at /api/notifications"),
+        ("alertmanager", urls.alertmanager, f"API at /api/v2/alerts{alertmanager_ui}"),
+        ("prometheus", urls.prometheus, f"API at /api/v1/alerts{prometheus_ui}"),
+    ]
+    print(f"\nThe playground is up (alert profile: {stack.settings.ALERT_PROFILE}).")
+    for name, url, note in rows:
+        print(f"  {name:<15} {url:<24} {note}")
+    print(f"Fault API token: {_shown(stack.paths.admin_token)} (`playground faults` uses it)")
+    print(f"Logs: {_shown(stack.paths.logs)}/")
+    print("Ctrl-C stops everything.\n", flush=True)
+
+
+def cmd_up(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
+    """Start the stack and stay in the foreground until Ctrl-C or `playground down`."""
+    previous = {signum: signal.getsignal(signum) for signum in _SHUTDOWN_SIGNALS}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
+    stack = NativeStack(settings, fresh=args.fresh, report=_say)
+    try:
+        stack.start()
+        _print_urls(stack)
+        stack.supervise()
+    except KeyboardInterrupt:
+        _say("stopping")
+        return EXIT_OK
+    finally:
+        # A second Ctrl-C must not cut the shutdown short.
+        for signum in _SHUTDOWN_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        # A failed start has already stopped what it started.
+        if stack.is_running:
+            stack.stop()
+            _say("stopped")
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def cmd_down(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
+    """Stop the stack running from this run folder, and anything a crash left behind."""
+    stopped = stop_stack(settings, _say)
+    _say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    return EXIT_OK
+
+
+def cmd_status(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
+    """One line per part: address, pid, health. Exit 1 unless every part is healthy."""
+    statuses = stack_status(settings)
+    for part in statuses:
+        pid = f"pid {part.pid}" if part.pid else "-"
+        health = "healthy" if part.healthy else "DOWN"
+        print(f"{part.name:<15} {part.url:<24} {pid:<11} {health:<8} {part.detail}")
+    return EXIT_OK if all(part.healthy for part in statuses) else EXIT_ERROR
+
+
+def cmd_faults(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
+    """Show or change demo_app's faults through its admin API."""
+    url = f"http://127.0.0.1:{settings.DEMO_APP_PORT}"
+    token = read_admin_token(settings)
+    try:
+        with DemoAppAdminClient(url, token) as admin:
+            action = args.action or "show"
+            result: Any
+            if action == "show":
+                result = admin.faults()
+            elif action == "preset":
+                result = admin.apply_preset(args.name)
+            elif action == "reset":
+                result = admin.reset()
+            else:
+                result = admin.set_faults(args.json)
+    except ApiUnavailableError:
+        raise PlaygroundError(
+            f"demo_app is not answering at {url}. Start the stack with `playground up`."
+        ) from None
+    except ApiError as exc:
+        if exc.status_code in (401, 403):
+            raise PlaygroundError(
+                f"demo_app refused the admin token in {settings.PLAYGROUND_RUN_DIR / 'admin-token'}"
+                f" (HTTP {exc.status_code}): was it started by `playground up` from this folder?"
+            ) from None
+        raise
+    print(json.dumps(result, indent=2))
+    return EXIT_OK
+
+
+def cmd_render_rules(_settings: PlaygroundSettings, args: argparse.Namespace) -> int:
+    """Regenerate prometheus/rules/lab from prometheus/rules/realistic (or check it)."""
+    # Imported here: only this command needs it.
+    from playground.configs import rule_profiles
+
+    if args.check:
+        stale = rule_profiles.stale_lab_files()
+        if stale:
+            _say(
+                f"the lab profile is out of date: {', '.join(stale)}; run `playground render-rules`"
+            )
+            return EXIT_ERROR
+        _say("the lab profile is up to date")
+        return EXIT_OK
+    for path in rule_profiles.render_lab_profile():
+        _say(f"wrote {_shown(Path(path))}")
+    return EXIT_OK
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def cmd_preflight(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
+    """Every port problem at once, so one edit of .env.override fixes them all."""
+    ports = settings.compose_ports() if args.compose else settings.ports()
+    command = "docker compose up" if args.compose else "make up"
+    problems = port_problems(ports, command)
+    for problem in problems:
+        _say(problem)
+    if not problems:
+        listed = ", ".join(f"{port} ({name})" for name, port in ports.items())
+        print(f"Every port is free on 127.0.0.1: {listed}.")
+    return EXIT_ERROR if problems else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="playground",
+        description="Run the observability playground natively, and drive it.",
+        epilog="Ports, profile and folders come from the environment, .env.override and .env.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="start every part; stays in the foreground until Ctrl-C")
+    up.add_argument("--profile", choices=("lab", "realistic"), help="overrides ALERT_PROFILE")
+    up.add_argument(
+        "--fresh", action="store_true", help="delete Prometheus and Alertmanager data first"
+    )
+    up.set_defaults(handler=cmd_up)
+
+    down = commands.add_parser("down", help="stop a running stack and any leftovers")
+    down.set_defaults(handler=cmd_down)
+
+    status = commands.add_parser("status", help="is each part running and healthy?")
+    status.set_defaults(handler=cmd_status)
+
+    preflight = commands.add_parser(
+        "preflight", help="report every busy port before `make up` or `docker compose up`"
+    )
+    preflight.add_argument(
+        "--compose",
+        action="store_true",
+        help="check the ports compose publishes (adds GRAFANA_PORT and LOCUST_PORT)",
+    )
+    preflight.set_defaults(handler=cmd_preflight)
+
+    faults = commands.add_parser("faults", help="show or change demo_app's injected faults")
+    faults.set_defaults(handler=cmd_faults, action=None)
+    actions = faults.add_subparsers(dest="action", metavar="ACTION")
+    actions.add_parser("show", help="print the fault state (the default)")
+    preset = actions.add_parser("preset", help="switch to a named preset")
+    preset.add_argument("name", choices=PRESETS)
+    actions.add_parser("reset", help="back to healthy")
+    set_state = actions.add_parser("set", help="replace the whole fault state")
+    set_state.add_argument(
+        "--json", required=True, type=_json_object, metavar="OBJECT", help="the new state"
+    )
+
+    render = commands.add_parser(
+        "render-rules", help="generate the lab alert profile from the realistic one"
+    )
+    render.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
+    render.set_defaults(handler=cmd_render_rules)
+
+    add_scenario_parser(commands)
+    add_drill_parser(commands)
+    add_lab_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `playground` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        overrides = {"ALERT_PROFILE": args.profile} if getattr(args, "profile", None) else {}
+        settings = PlaygroundSettings(**overrides)
+        return args.handler(settings, args)
+    except PlaygroundError as exc:
+        _say(f"error: {exc}")
+        return EXIT_ERROR
+    except ValidationError as exc:
+        _say(f"error: a setting in the environment, .env.override or .env is invalid:\n{exc}")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The native runner's settings: ports, alert profile and folders, from the environment and .env.
+
+Precedence, highest first: keyword arguments, environment variables, ``.env.override``,
+``.env`` (both at the repository root), the defaults below.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from playground.core.paths import REPO_ROOT
+
+# Every part binds here: the playground has no authentication worth exposing.
+LOOPBACK = "127.0.0.1"
+
+AlertProfile = Literal["lab", "realistic"]
+
+
+class PlaygroundSettings(BaseSettings):
+    """Every setting is named after the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(
+        env_file=(REPO_ROOT / ".env", REPO_ROOT / ".env.override"),
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    DEMO_APP_PORT: int = Field(default=8000, ge=1, le=65535)
+    ALERT_RECEIVER_PORT: int = Field(default=5001, ge=1, le=65535)
+    PROMETHEUS_PORT: int = Field(default=9090, ge=1, le=65535)
+    ALERTMANAGER_PORT: int = Field(default=9093, ge=1, le=65535)
+    # Compose only (the native stack runs no Grafana or Locust web UI); read so that
+    # `playground preflight --compose` checks every port compose publishes.
+    GRAFANA_PORT: int = Field(default=3000, ge=1, le=65535)
+    LOCUST_PORT: int = Field(default=8089, ge=1, le=65535)
+    # Which rules Prometheus loads: prometheus/rules/<profile>/.
+    ALERT_PROFILE: AlertProfile = "lab"
+
+    # Runtime state: rendered configs, TSDB, logs, pid records, the admin token.
+    PLAYGROUND_RUN_DIR: Path = REPO_ROOT / ".run"
+    # Where `make setup` (scripts/fetch-tools.sh) puts bin/prometheus and bin/alertmanager.
+    PLAYGROUND_TOOLS_DIR: Path = REPO_ROOT / ".tools"
+    # Holds prometheus/ and alertmanager/, the configs shared with compose.
+    PLAYGROUND_CONFIG_DIR: Path = REPO_ROOT
+
+    # How long every part together may take to become healthy. Measured: about 2 s for
+    # all four on a 2-core machine; the margin covers a cold disk and a busy CI runner.
+    PLAYGROUND_STARTUP_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    # How long a part gets after SIGTERM before it is killed. Prometheus needs the most,
+    # to close its TSDB head; it takes well under a second at playground sizes.
+    PLAYGROUND_STOP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    # TSDB retention, whichever limit is reached first; the same variables compose reads.
+    # The realistic profile's slowest SLO window is 6h, so 2 days keep every alert honest
+    # across a restart while .run/ stays small.
+    PROMETHEUS_RETENTION_TIME: str = "2d"
+    PROMETHEUS_RETENTION_SIZE: str = "1GB"
+
+    @field_validator("PLAYGROUND_RUN_DIR", "PLAYGROUND_TOOLS_DIR", "PLAYGROUND_CONFIG_DIR")
+    @classmethod
+    def _relative_to_repo(cls, path: Path) -> Path:
+        # `.run` in .env means the repository's .run, wherever the command runs from.
+        return (REPO_ROOT / path.expanduser()).resolve()
+
+    def ports(self) -> dict[str, int]:
+        """Each port the native stack listens on, by the environment variable that sets it."""
+        return {
+            "DEMO_APP_PORT": self.DEMO_APP_PORT,
+            "ALERT_RECEIVER_PORT": self.ALERT_RECEIVER_PORT,
+            "PROMETHEUS_PORT": self.PROMETHEUS_PORT,
+            "ALERTMANAGER_PORT": self.ALERTMANAGER_PORT,
+        }
+
+    def compose_ports(self) -> dict[str, int]:
+        """Each host port compose publishes (the `load` profile's Locust UI included)."""
+        return {
+            **self.ports(),
+            "GRAFANA_PORT": self.GRAFANA_PORT,
+            "LOCUST_PORT": self.LOCUST_PORT,
+        }

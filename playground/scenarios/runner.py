@@ -1,0 +1,604 @@
+"""Runs one scenario against a running stack and records what the alerts did.
+
+    runner = ScenarioRunner(SCENARIOS["error-storm"], target, RunOptions())
+    result = runner.run()          # prints a live timeline; writes results/<name>-<time>/
+
+The steps: check that every part answers; read the rules and intervals from the live
+configs and predict each transition (predictions.py); start Locust headless as a
+subprocess, following the scenario's phases (loadtest/shapes.py); switch the fault on at
+the incident and off at the recovery through demo_app's admin API; poll Prometheus,
+Alertmanager and the alert receiver once a second and print each transition (timeline.py)
+beside its prediction; end when the phases are over, or as soon as every expected alert has
+been notified as resolved. Then write the report and the plot (report.py, plot.py).
+
+Whatever happens (an error, Ctrl-C, SIGTERM) Locust is stopped and the faults are reset to
+healthy before the runner returns. If the runner itself is killed, Locust exits with it
+(the kernel signals it) and still stops on its own when its phases are over; only the fault
+state stays, and `playground faults reset` clears it.
+"""
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loadtest.scenarios import Scenario
+from playground.core.clients import (
+    AlertmanagerClient,
+    ApiError,
+    DemoAppAdminClient,
+    PrometheusClient,
+    ReceiverClient,
+)
+from playground.core.errors import PlaygroundError
+from playground.scenarios.lifecycle import LIFECYCLE, Kind
+from playground.scenarios.locust_run import LOCUST_STOP_TIMEOUT, LocustRun
+from playground.scenarios.plan import (
+    RunOptions,
+    RunPlan,
+    plan_run,
+    polling_slack,
+    replan_recovery,
+)
+from playground.scenarios.predictions import AlertConfig, alert_config, judge
+from playground.scenarios.report import FAILED, RunRecord, build_report, write_report
+from playground.scenarios.timeline import (
+    Snapshot,
+    TimelineTracker,
+    Transition,
+    alert_name,
+    describe,
+    episode_keys,
+    state_intervals,
+)
+
+# The plot's panels: the alert whose signal each shows, a title, percent?, unit.
+PLOT_PANELS = (
+    ("HighErrorRate", "5xx share of requests", True, ""),
+    ("SlowLLM", "p95 of LLM call durations", False, "seconds"),
+    ("DemoAppSaturated", "requests in flight", False, "requests"),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the stack answers, and the admin token of its demo_app.
+
+    Args:
+        name: `native` or `compose`, for the report.
+        profile: The alert profile the stack runs (lab or realistic).
+    """
+
+    name: str
+    demo_app: str
+    prometheus: str
+    alertmanager: str
+    alert_receiver: str
+    admin_token: str
+    profile: str
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop a run like Ctrl-C does (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def signals_ignored() -> Iterator[None]:
+    """While cleaning up, a second Ctrl-C must not cut the cleanup short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in names}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the report (as written to report.json) and the folder."""
+
+    folder: Path
+    report: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        report = self.report
+        return report["outcome"] == "completed" and not report["problems"] + report["checks_failed"]
+
+
+class ScenarioRunner:
+    """Runs one scenario against one target. See the module docstring.
+
+    Args:
+        scenario: The row of the scenario table.
+        target: Where the stack answers.
+        options: Lengths, tolerance, intervals.
+        say: Receives each line of live output. Defaults to print.
+        on_poll: Called after every poll with the runner (tests interrupt a run with it).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        target: Target,
+        options: RunOptions | None = None,
+        say: Callable[[str], None] | None = None,
+        on_poll: Callable[["ScenarioRunner"], None] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.target = target
+        self.options = options or RunOptions()
+        self.say = say or (lambda line: print(line, flush=True))
+        self.on_poll = on_poll or (lambda _runner: None)
+        self.prometheus = PrometheusClient(target.prometheus)
+        self.alertmanager = AlertmanagerClient(target.alertmanager)
+        self.receiver = ReceiverClient(target.alert_receiver)
+        self.admin = DemoAppAdminClient(target.demo_app, target.admin_token)
+        self.phase = "starting"
+        self.origin: float | None = None
+        self.recovered_at: float | None = None
+        self.faults_changed = False
+        self.locust: LocustRun | None = None
+        self._poll_warnings: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for client in (self.prometheus, self.alertmanager, self.receiver, self.admin):
+            client.close()
+
+    def rel(self, at: float) -> float:
+        """Seconds from the incident's start (from the run's start before it is known)."""
+        return at - (self.origin if self.origin is not None else self._started)
+
+    def check_stack(self) -> None:
+        """Raise with what to do unless every part answers its health check."""
+        parts = [
+            ("demo_app", self.admin, self.target.demo_app),
+            ("Prometheus", self.prometheus, self.target.prometheus),
+            ("Alertmanager", self.alertmanager, self.target.alertmanager),
+            ("alert receiver", self.receiver, self.target.alert_receiver),
+        ]
+        down = [f"{name} at {url}" for name, client, url in parts if not client.is_ready()]
+        if down:
+            hint = (
+                "Start it with `playground up` in another terminal."
+                if self.target.name == "native"
+                else "Start it with `docker compose up -d` and check the published ports."
+            )
+            raise PlaygroundError(f"The stack is not up: no answer from {', '.join(down)}. {hint}")
+        try:
+            self.admin.faults()
+        except ApiError as exc:
+            raise PlaygroundError(
+                f"demo_app's admin API refused the token (HTTP {exc.status_code}). "
+                + (
+                    "Was the stack started by `playground up` from this folder?"
+                    if self.target.name == "native"
+                    else "Pass --admin-token-file, or set DEMO_APP_ADMIN_TOKEN."
+                )
+            ) from None
+
+    def read_config(self) -> AlertConfig:
+        """The live rules and intervals; raise if any rule is unhealthy or absent."""
+        groups = self.prometheus.rule_groups()
+        broken = [
+            f"{rule['name']}: {rule.get('lastError')}"
+            for group in groups
+            for rule in group["rules"]
+            if rule.get("health") == "err"
+        ]
+        if broken:
+            raise PlaygroundError(f"Prometheus reports broken rules: {'; '.join(broken)}")
+        return alert_config(groups, self.prometheus.config_yaml(), self.alertmanager.config_yaml())
+
+    def snapshot(self) -> Snapshot:
+        """One poll of the four APIs. A failing API gives an empty part and a warning."""
+        at = time.time()
+
+        def read(name: str, call: Callable[[], Any]) -> Any:
+            try:
+                return call()
+            except ApiError as exc:
+                if name not in self._poll_warnings:
+                    self._poll_warnings.add(name)
+                    self.say(f"  warning: polling {name} failed: {exc}")
+                return []
+
+        since = datetime.fromtimestamp(self._started - 1, UTC)
+        return Snapshot.from_api(
+            at,
+            read("Prometheus alerts", self.prometheus.alerts),
+            read("Prometheus rules", lambda: self.prometheus.rule_groups("alert")),
+            read("Alertmanager alerts", self.alertmanager.alerts),
+            read("receiver notifications", lambda: self.receiver.notifications(since=since)),
+        )
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Run the scenario; always stops Locust and resets the faults before returning."""
+        self._started = time.time()
+        self.check_stack()
+        self.config = config = self.read_config()
+        faults = self.admin.faults()
+        first = self.snapshot()
+        tracker = TimelineTracker(first)
+        active = {alert_name(key) for key in first.prometheus}
+        self.plan = plan = plan_run(
+            self.scenario, config, faults, self.options, self.target.profile, active
+        )
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = self.options.results_root / f"{self.scenario.name}-{stamp}"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._announce(config, plan, tracker, folder)
+
+        outcome, problems = "completed", []
+        phase_starts: dict[str, float] = {}
+        try:
+            if faults.get("active_preset") != "healthy" and self.scenario.name != "recovery":
+                self.say(
+                    f"  demo_app had faults on ({faults.get('active_preset') or 'custom'}); "
+                    "resetting them to healthy first"
+                )
+                self.faults_changed = True
+                self.admin.reset()
+            self.locust = LocustRun(
+                folder,
+                self.scenario.name,
+                plan.lengths,
+                self.target.demo_app,
+                self.target.profile,
+                self.options.workers,
+            )
+            self.locust.start()
+            shape_start = self.locust.wait_for_shape()
+            self._loop(tracker, shape_start, phase_starts)
+        except KeyboardInterrupt as interrupt:
+            outcome = "interrupted"
+            problems.append(
+                f"Interrupted ({str(interrupt) or 'Ctrl-C'}) in the {self.phase} phase."
+            )
+            self.say(f"\ninterrupted in the {self.phase} phase; cleaning up")
+        except PlaygroundError as exc:
+            outcome = "error"
+            problems.append(str(exc))
+            self.say(f"error: {exc}")
+        finally:
+            with signals_ignored():
+                problems += self.clean_up()
+        ended = time.time()
+        record = RunRecord(
+            scenario=self.scenario,
+            target={
+                "name": self.target.name,
+                "profile": self.target.profile,
+                "demo_app": self.target.demo_app,
+                "prometheus": self.target.prometheus,
+                "alertmanager": self.target.alertmanager,
+                "alert_receiver": self.target.alert_receiver,
+            },
+            tolerance=self.options.tolerance,
+            slack=self.slack,
+            config=config,
+            plan=plan,
+            transitions=list(tracker.transitions),
+            preexisting=dict(tracker.preexisting),
+            started=self._started,
+            origin=self.origin,
+            phase_starts=phase_starts,
+            recovered_at=self.recovered_at,
+            ended=ended,
+            outcome=outcome,
+            problems=problems,
+            locust=self.locust.summary() if self.locust else {"available": False},
+        )
+        report = build_report(record)
+        try:
+            report["files"]["plot"] = self._plot(record, folder)
+        except Exception as exc:  # the report matters more than its picture
+            self.say(f"  warning: the plot failed: {exc}")
+            report["files"]["plot"] = None
+        if self.locust is not None:
+            report["files"]["locust_html"] = self.locust.html_path.name
+        markdown, json_path = write_report(report, folder)
+        report["files"].update(markdown=markdown.name, json=json_path.name)
+        self._conclude(report, folder)
+        self.close()
+        return RunResult(folder, report)
+
+    @property
+    def slack(self) -> float:
+        return polling_slack(self.options)
+
+    def _plot(self, record: RunRecord, folder: Path) -> str | None:
+        """timeline.png from Prometheus range queries; None (and a warning) if that fails."""
+        # Imported here: matplotlib takes a quarter of a second, and only the end needs it.
+        from playground.scenarios.plot import Panel, render_plot
+
+        origin = record.origin if record.origin is not None else record.started
+        start, end = record.started, record.ended
+        step = max(record.config.scrape_interval, (end - start) / 600, 1.0)
+        stretches = state_intervals(record.transitions, end)
+        panels = []
+        for name, title, percent, unit in PLOT_PANELS:
+            rule = record.config.rule(name)
+            points: list[tuple[float, float]] = []
+            if rule is not None and rule.signal:
+                try:
+                    result = self.prometheus.query_range(rule.signal, start, end, step)
+                except ApiError as exc:
+                    self.say(f"  warning: no data for the {name} panel: {exc}")
+                    result = []
+                for series in result[:1]:
+                    points = [(float(t) - origin, float(v)) for t, v in series["values"]]
+            panels.append(
+                Panel(
+                    title=f"{title} ({name}: {rule.signal if rule else 'rule not loaded'})",
+                    points=points,
+                    threshold=rule.threshold if rule else None,
+                    stretches=[(a - origin, b - origin, s) for a, b, s in stretches.get(name, [])],
+                    events=[
+                        (t.at - origin, str(t.kind))
+                        for t in record.transitions
+                        if t.alertname == name and t.kind in (Kind.NOTIFIED, Kind.RESOLVED_NOTIFIED)
+                    ],
+                    percent=percent,
+                    unit=unit,
+                )
+            )
+        marks = [
+            (at - origin, f"{name} starts")
+            for name, at in record.phase_starts.items()
+            if name in ("incident", "recovery")
+        ]
+        path = folder / "timeline.png"
+        render_plot(
+            path,
+            f"{self.scenario.name} on the {self.target.name} stack ({self.target.profile} profile)",
+            panels,
+            marks,
+            # A little room after the end, for a notification that came last.
+            (start - origin, end - origin + 5),
+        )
+        return path.name
+
+    def _conclude(self, report: dict[str, Any], folder: Path) -> None:
+        say = self.say
+        say("")
+        for check in report["checks"]:
+            observed = check["observed_s"]
+            at = "never" if observed is None else f"{observed:.1f} s"
+            predicted = (
+                f"predicted {check['earliest_s']:.0f}-{check['latest_s']:.0f} s"
+                if check["latest_s"] is not None
+                else "no prediction"
+            )
+            say(
+                f"  {check['alert']:<20} {check['kind']:<18} {at:>9}  {predicted:<24} "
+                f"{check['status'].upper() if check['status'] in FAILED else check['status']}"
+            )
+        if report["also_seen"]:
+            say(f"  also seen: {', '.join(report['also_seen'])}")
+        for problem in report["problems"]:
+            say(f"  problem: {problem}")
+        say(f"report: {folder / report['files']['markdown']}")
+        if report["files"].get("plot"):
+            say(f"plot:   {folder / report['files']['plot']}")
+
+    def clean_up(self) -> list[str]:
+        """Stop Locust and reset the faults. Returns what went wrong (never raises)."""
+        problems = []
+        if self.locust is not None:
+            try:
+                self.locust.stop()
+            except Exception as exc:  # whatever it was, the faults still need resetting
+                problems.append(f"Stopping Locust failed: {exc}")
+        if self.faults_changed:
+            try:
+                self.admin.reset()
+                self.say("faults reset to healthy")
+            except ApiError as exc:
+                problems.append(
+                    f"Resetting demo_app's faults failed: {exc}. Run `playground faults reset`."
+                )
+                self.say(f"error: could not reset the faults: {exc}")
+        return problems
+
+    def _announce(
+        self, config: AlertConfig, plan: RunPlan, tracker: TimelineTracker, folder: Path
+    ) -> None:
+        say = self.say
+        say(f"scenario {self.scenario.name}: {self.scenario.summary}")
+        say(
+            f"  target: {self.target.name} stack, {self.target.profile} profile, "
+            f"demo_app at {self.target.demo_app}"
+        )
+        say(f"  scrape interval {config.scrape_interval:g} s")
+        for name in plan.expected:
+            rule = config.rule(name)
+            if rule is None:
+                continue
+            intervals = config.intervals(name)
+            window = f"window {rule.window_seconds:g} s, " if rule.window_seconds else ""
+            say(
+                f"  {name}: {window}for {rule.for_seconds:g} s, evaluated every "
+                f"{rule.evaluation_interval:g} s; group_wait {intervals.group_wait:g} s, "
+                f"group_interval {intervals.group_interval:g} s"
+            )
+        phases = ", ".join(
+            f"{name} {getattr(plan.lengths, name):g} s" for name in self.scenario.phases
+        )
+        say(f"  phases: {phases}")
+        if plan.predictions:
+            origin = "faults going off" if self.scenario.name == "recovery" else "incident's start"
+            say(f"  predicted, in seconds from the {origin}:")
+            for name, prediction in plan.predictions.items():
+                spans = ", ".join(
+                    f"{kind} {w.earliest:.0f}-{w.latest:.0f}"
+                    for kind in LIFECYCLE
+                    if (w := prediction.windows.get(kind))
+                )
+                say(f"    {name}: {spans}")
+        for note in plan.notes:
+            say(f"  note: {note}")
+        for key, state in sorted(tracker.preexisting.items(), key=lambda item: describe(item[0])):
+            say(f"  already active before the run: {describe(key)} ({state})")
+        say(f"  results: {folder}")
+
+    def _loop(
+        self, tracker: TimelineTracker, shape_start: float, phase_starts: dict[str, float]
+    ) -> None:
+        assert self.locust is not None
+        boundaries: list[tuple[str, float]] = []
+        elapsed = 0.0
+        for name in self.scenario.phases:
+            boundaries.append((name, shape_start + elapsed))
+            elapsed += getattr(self.plan.lengths, name)
+        if self.scenario.name == "baseline":
+            self.origin = shape_start
+        # Locust stops by itself after its last phase; this bounds the wait if it does not.
+        hard_deadline = shape_start + elapsed + LOCUST_STOP_TIMEOUT + 10
+        next_progress = 0.0
+        while True:
+            now = time.time()
+            self._advance(boundaries, now, phase_starts)
+            snapshot = self.snapshot()
+            for transition in tracker.update(snapshot):
+                self._print_transition(transition, tracker)
+            if now >= next_progress:
+                self._print_progress(snapshot)
+                next_progress = now + self.options.progress_every
+            self.on_poll(self)
+            if not self.locust.is_running():
+                code = self.locust.master.returncode
+                if code != 0:
+                    raise PlaygroundError(
+                        f"Locust exited with code {code}.\n{self.locust.master.log_excerpt()}"
+                    )
+                self.say(f"{self._stamp()} Locust finished its phases")
+                return
+            if self._all_resolved(tracker):
+                self.say(
+                    f"{self._stamp()} every expected alert was notified as resolved; ending the run"
+                )
+                return
+            if time.time() > hard_deadline:
+                raise PlaygroundError("Locust did not stop after its last phase.")
+            # Wake for the next poll, or sooner for the next phase change.
+            upcoming = [at for name, at in boundaries if name not in phase_starts]
+            wake = min([now + self.options.poll_interval, *upcoming])
+            time.sleep(max(0.0, wake - time.time()))
+
+    def _stamp(self, at: float | None = None) -> str:
+        return f"[{self.rel(time.time() if at is None else at):+8.1f} s]"
+
+    def _advance(
+        self, boundaries: list[tuple[str, float]], now: float, phase_starts: dict[str, float]
+    ) -> None:
+        for name, start in boundaries:
+            if now < start or name in phase_starts:
+                continue
+            phase_starts[name] = start
+            self.phase = name
+            users = self.scenario.incident_users if name == "incident" else None
+            self.say(f"{self._stamp(start)} phase {name}: {users or self.scenario.users} users")
+            if name == "incident":
+                self._start_incident(start)
+            elif name == "recovery":
+                self._start_recovery(start)
+
+    def _start_incident(self, scheduled: float) -> None:
+        if self.scenario.preset:
+            self.faults_changed = True
+            self.admin.apply_preset(self.scenario.preset)
+            self.origin = time.time()
+            self.say(f"{self._stamp()} fault switched on: the {self.scenario.preset} preset")
+            return
+        # The surge starts at the shape's next tick (once a second); Locust's log dates it.
+        assert self.locust is not None
+        self.origin = self.locust.wait_logged("phase incident") or scheduled
+        self.say(f"{self._stamp(self.origin)} the surge starts")
+
+    def _start_recovery(self, scheduled: float) -> None:
+        if self.scenario.preset or self.scenario.name == "recovery":
+            self.faults_changed = True
+            self.admin.reset()
+            self.recovered_at = time.time()
+            if self.origin is None:
+                self.origin = self.recovered_at
+            self.say(f"{self._stamp(self.recovered_at)} faults off (healthy)")
+        else:
+            assert self.locust is not None
+            self.recovered_at = self.locust.wait_logged("phase recovery") or scheduled
+            self.say(f"{self._stamp(self.recovered_at)} the surge ends")
+        if self.origin is not None and self.scenario.has_incident:
+            # The resolution is predicted from the real incident length, not the planned one.
+            self.plan = replan_recovery(self.plan, self.config, self.recovered_at - self.origin)
+
+    def _all_resolved(self, tracker: TimelineTracker) -> bool:
+        expected = self.plan.expected
+        if not self.options.should_end_early or self.recovered_at is None or not expected:
+            return False
+        for name in expected:
+            # Every instance of the alert this run is about must have been notified resolved.
+            keys = self._episode_keys(tracker, name)
+            if not keys or any(tracker.first(k, Kind.RESOLVED_NOTIFIED) is None for k in keys):
+                return False
+        return True
+
+    def _episode_keys(self, tracker: TimelineTracker, name: str) -> set:
+        recovering = self.scenario.name == "recovery"
+        return episode_keys(tracker.transitions, tracker.preexisting, name, recovering)
+
+    def _print_transition(self, transition: Transition, tracker: TimelineTracker) -> None:
+        line = f"{self._stamp(transition.at)} {describe(transition.key):<28} {transition.kind:<18}"
+        prediction = self.plan.predictions.get(transition.alertname)
+        window = prediction.windows.get(transition.kind) if prediction else None
+        ours = transition.key in self._episode_keys(tracker, transition.alertname)
+        if window is not None and self.origin is not None and ours:
+            at = self.rel(transition.at)
+            verdict = judge(window, at, at, self.options.tolerance, self.slack)
+            line += f" predicted {window.earliest:.0f}-{window.latest:.0f} s: {verdict.status}"
+        self.say(line)
+
+    def _print_progress(self, snapshot: Snapshot) -> None:
+        assert self.locust is not None
+        stats = self.locust.progress()
+        load = "Locust starting"
+        if stats:
+            share = stats["failures"] / stats["requests"] if stats["requests"] else 0.0
+            load = (
+                f"{stats['users']:.0f} users, {stats['rps']:.1f} req/s, "
+                f"{share:.1%} of {stats['requests']:.0f} requests failed"
+            )
+        active = ", ".join(
+            sorted(f"{alert_name(k)} {state}" for k, state in snapshot.prometheus.items())
+        )
+        self.say(f"{self._stamp(snapshot.at)} {self.phase}: {load} | active: {active or 'none'}")

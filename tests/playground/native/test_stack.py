@@ -1,0 +1,147 @@
+"""NativeStack with the real parts: every part becomes healthy, Prometheus scrapes them all,
+and nothing is left running after stop. Bounded: each start takes a few seconds."""
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from playground.core.errors import MissingToolError, PortInUseError, StackRunningError
+from playground.core.polling import wait_until
+from playground.core.settings import PlaygroundSettings
+from playground.native.ports import is_port_free
+from playground.native.processes import process_start_ticks
+from playground.native.stack import PARTS, NativeStack, stack_status
+
+SettingsFactory = Callable[..., PlaygroundSettings]
+# Prometheus applies new targets after a 5 s discovery throttle and then spreads first
+# scrapes over one scrape interval (5 s): all four are up after at most ~10 s.
+TARGETS_UP_TIMEOUT_SECONDS = 25
+
+
+def _processes_in_groups(pgids: set[int]) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(proc.name)) in pgids and process_start_ticks(int(proc.name)):
+                found.append((proc / "cmdline").read_text().replace("\0", " "))
+        except (ProcessLookupError, OSError):
+            continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
+    from playground.core.net import free_port
+
+    settings = PlaygroundSettings(
+        _env_file=None,
+        DEMO_APP_PORT=free_port(),
+        ALERT_RECEIVER_PORT=free_port(),
+        PROMETHEUS_PORT=free_port(),
+        ALERTMANAGER_PORT=free_port(),
+        PLAYGROUND_RUN_DIR=tmp_path_factory.mktemp("stack") / "run",
+    )
+    with NativeStack(settings) as running:
+        yield running
+
+
+@pytest.mark.tools
+def test_every_part_is_healthy_and_status_shows_its_pid(stack: NativeStack) -> None:
+    statuses = stack_status(stack.settings)
+
+    assert [s.name for s in statuses] == list(PARTS)
+    for status in statuses:
+        assert status.healthy, status
+        assert status.pid == stack.pids[status.name]
+
+
+@pytest.mark.tools
+def test_prometheus_scrapes_every_part(stack: NativeStack) -> None:
+    def all_up() -> bool:
+        targets = stack.prometheus.targets()
+        return sorted(t["labels"]["job"] for t in targets if t["health"] == "up") == sorted(PARTS)
+
+    assert wait_until(all_up, TARGETS_UP_TIMEOUT_SECONDS, interval=0.5), stack.diagnostics()
+    assert all(rule["health"] == "ok" for rule in stack.prometheus.rules()), stack.diagnostics()
+
+
+@pytest.mark.tools
+def test_admin_token_is_private_and_demo_app_accepts_it(stack: NativeStack) -> None:
+    token_file = stack.paths.admin_token
+
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert token_file.read_text().strip() == stack.admin_token
+    assert stack.demo_app.apply_preset("error-storm")
+    assert stack.demo_app.reset() == stack.demo_app.faults()
+
+
+@pytest.mark.tools
+def test_second_stack_on_the_same_run_folder_is_refused(stack: NativeStack) -> None:
+    with pytest.raises(StackRunningError, match=f"pid {os.getpid()}"):
+        NativeStack(stack.settings).start()
+
+
+@pytest.mark.tools
+def test_stop_leaves_no_process_and_frees_every_port(make_settings: SettingsFactory) -> None:
+    settings = make_settings()
+    stack = NativeStack(settings).start()
+    pids = dict(stack.pids)
+    assert sorted(pids) == sorted(PARTS)
+
+    stack.stop()
+
+    assert _processes_in_groups(set(pids.values())) == []
+    assert all(is_port_free(port) for port in settings.ports().values())
+    assert list((settings.PLAYGROUND_RUN_DIR / "pids").glob("*.json")) == []
+    # The run folder is free again: a new stack can start there.
+    NativeStack(settings).start().stop()
+
+
+@pytest.mark.tools
+def test_taken_port_stops_the_start_before_any_part_runs(make_settings: SettingsFactory) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        settings = make_settings(ALERTMANAGER_PORT=sock.getsockname()[1])
+        stack = NativeStack(settings)
+
+        with pytest.raises(PortInUseError, match="ALERTMANAGER_PORT"):
+            stack.start()
+
+    assert stack.pids == {}
+
+
+def test_missing_binary_says_to_run_make_setup(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    settings = make_settings(PLAYGROUND_TOOLS_DIR=tmp_path / "no-tools")
+    stack = NativeStack(settings)
+
+    with pytest.raises(MissingToolError, match=r"prometheus is missing: .* Run `make setup`"):
+        stack.start()
+
+    assert stack.pids == {}
+    # The failed start released the run folder.
+    with pytest.raises(MissingToolError):
+        NativeStack(settings).start()
+
+
+@pytest.mark.tools
+def test_part_that_exits_at_start_fails_with_its_log(make_settings: SettingsFactory) -> None:
+    settings = make_settings(PROMETHEUS_RETENTION_TIME="not-a-duration")
+    stack = NativeStack(settings)
+
+    with pytest.raises(
+        Exception, match=r"prometheus exited with code \d+ while starting"
+    ) as caught:
+        stack.start()
+
+    assert "not-a-duration" in str(caught.value)
+    assert _processes_in_groups(set(stack.pids.values())) == []

@@ -1,0 +1,45 @@
+"""docs/labs/: one page per lab, in order, each with its goal, commands, timings per alert
+profile and the verify command that the code really has."""
+
+import re
+
+import pytest
+
+from playground.teaching.labs import LABS, LABS_DIR
+
+
+def test_every_lab_has_a_page_and_the_readme_links_them_in_order() -> None:
+    readme = (LABS_DIR / "README.md").read_text()
+    links = re.findall(r"\]\((\d\d-[a-z-]+\.md)\)", readme)
+    assert links == [lab.page.name for lab in LABS]
+    assert [lab.number for lab in LABS] == list(range(1, 8))
+    for lab in LABS:
+        assert lab.page.is_file(), lab.page
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab.slug for lab in LABS])
+def test_each_page_has_a_goal_commands_and_its_verify(lab) -> None:
+    text = lab.page.read_text()
+    assert text.startswith(f"# Lab {lab.number}: ")
+    assert "**Goal**" in text
+    assert "```sh" in text
+    assert f"playground lab verify {lab.number}" in text
+    assert re.search(r"^## .*Verify", text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab.slug for lab in LABS])
+def test_each_page_says_what_happens_under_both_profiles(lab) -> None:
+    text = lab.page.read_text()
+    assert "realistic" in text, f"{lab.slug} says nothing of the realistic profile"
+
+
+def test_the_commands_the_pages_use_exist() -> None:
+    from playground.cli.main import build_parser
+
+    commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    used = {
+        command
+        for lab in LABS
+        for command in re.findall(r"playground ([a-z-]+)", lab.page.read_text())
+    }
+    assert used <= commands, used - commands

@@ -27,6 +27,7 @@ from locust.contrib.fasthttp import ResponseContextManager
 # repository root. Either way the scenario table must import as `loadtest.scenarios`.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import loadtest.metrics  # noqa: F401 - adds --metrics-port; the master serves /metrics
 from loadtest.scenarios import ALERT_PROFILES, SCENARIOS
 from loadtest.shapes import ScenarioShape  # noqa: F401 - Locust finds the shape here
 

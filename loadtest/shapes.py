@@ -25,6 +25,15 @@ class ScenarioShape(LoadTestShape):
         super().__init__()
         self._plan: list[Phase] | None = None
         self._phase: Phase | None = None
+        self.scenario_name = ""
+
+    @property
+    def current_phase(self) -> Phase | None:
+        """The phase in force, None before the first tick and after the last phase.
+
+        loadtest/metrics.py exports it as ``locust_scenario_phase``.
+        """
+        return self._phase
 
     def reset_time(self) -> None:
         # Called by Locust when a test starts: read the options now, not at import.
@@ -41,6 +50,7 @@ class ScenarioShape(LoadTestShape):
             for phase in ("warmup", "incident", "recovery", "steady")
         }
         scenario = SCENARIOS[name]
+        self.scenario_name = name
         plan = scenario.plan(phase_lengths(scenario, profile, overrides))
         summary = ", ".join(f"{p.name} {p.seconds:g}s x{p.users}" for p in plan)
         logger.info("scenario %s (%s profile): %s", name, profile, summary)
@@ -51,6 +61,7 @@ class ScenarioShape(LoadTestShape):
             self._plan = self._make_plan()
         phase = phase_at(self._plan, self.get_run_time())
         if phase is None:
+            self._phase = None
             return None
         if phase is not self._phase:
             self._phase = phase

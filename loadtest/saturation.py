@@ -1,0 +1,132 @@
+"""Saturation load: why the load tester's p95 differs from the server's histogram.
+
+Two ways to send the same kind of request (a customer lookup, demo_app's cheapest route, so
+that demo_app's one event loop runs out of CPU before Locust does):
+
+    # closed model: 50 users, each sends its next request as soon as the answer arrives
+    locust -f loadtest/saturation.py --headless ClosedLoopCustomer -u 50 -r 50 -t 60s
+    # open model: requests arrive at 400 a second whether or not earlier ones were answered
+    locust -f loadtest/saturation.py --headless OpenModelCustomer -u 1 --arrival-rate 400 -t 30s
+
+Add ``--metrics-port 9646`` to have Prometheus scrape the client's view (loadtest/metrics.py).
+docs/labs/08-client-vs-server-latency.md walks through both, with the numbers measured here.
+
+Why an open model needs its own user: every Locust user runs one greenlet, which waits for
+each answer before its next task. The wait_time functions (``constant_throughput``,
+``constant_pacing``, ``poisson``) only choose how long to wait *after* a task; when a
+response takes longer than the pacing, the wait is 0 and the user's rate falls
+(locust/user/wait_time.py). A load shape only sets the number of users. So a closed-loop
+test slows down with the server it measures, and never sends the requests that would have
+queued behind a slow one (coordinated omission). ``OpenModelCustomer`` schedules arrivals
+itself and sends each one from its own greenlet in a gevent pool, which is how Locust's
+FastHttpUser docs say to use its ``concurrency`` (``FastHttpUser.concurrency``).
+"""
+
+import logging
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from gevent.pool import Pool
+from locust import FastHttpUser, constant, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import loadtest.metrics  # noqa: F401 - adds --metrics-port; the master serves /metrics
+
+# demo_app's default customer ids, and the name (demo_app's handler label) the lookups get.
+KNOWN_CUSTOMERS = 10_000
+CUSTOMER_NAME = "/api/v1/customers/{customer_id}"
+# The open model's bound on requests in flight: past it, an arrival is counted as a
+# failure ("dropped") instead of opening yet another connection. It keeps a run that
+# offers far more than demo_app can serve bounded in sockets and memory, below the usual
+# limit of 1024 open files per process.
+MAX_IN_FLIGHT = 800
+# Falling behind the arrival schedule by more than this is reported when the user stops.
+LAG_WARNING_SECONDS = 0.1
+logger = logging.getLogger(__name__)
+
+
+@events.init_command_line_parser.add_listener
+def _add_arguments(parser: Any) -> None:
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        default=100.0,
+        help="OpenModelCustomer: requests started per second, Poisson arrivals",
+    )
+
+
+def _look_up(user: FastHttpUser) -> None:
+    customer_id = f"cus_{random.randint(1, KNOWN_CUSTOMERS):05d}"
+    url = f"/api/v1/customers/{customer_id}"
+    with user.client.get(url, name=CUSTOMER_NAME, catch_response=True) as resp:
+        if resp.status_code != 200:
+            resp.failure(f"HTTP {resp.status_code}")
+
+
+class ClosedLoopCustomer(FastHttpUser):
+    """A closed model: one request at a time per user, the next as soon as one is answered.
+
+    N users keep at most N requests outstanding, so the offered rate follows the server: by
+    Little's law each user's response time is N divided by the throughput.
+    """
+
+    wait_time = constant(0)
+
+    @task
+    def look_up(self) -> None:
+        _look_up(self)
+
+
+class OpenModelCustomer(FastHttpUser):
+    """An open model: Poisson arrivals at ``--arrival-rate`` a second, each in its own greenlet.
+
+    Run one of these (``-u 1``); it is an arrival process, not a person. Its response times
+    start when each request is sent, which is its scheduled arrival time as long as Locust
+    keeps up (``schedule_lag`` is logged at the end if it did not).
+    """
+
+    wait_time = constant(0)
+    # geventhttpclient's connection pool: as many connections as requests may be in flight,
+    # so no arrival waits for a free connection inside the client.
+    concurrency = MAX_IN_FLIGHT
+
+    def on_start(self) -> None:
+        self._pool = Pool(MAX_IN_FLIGHT)
+        self.schedule_lag = 0.0
+
+    def on_stop(self) -> None:
+        self._pool.kill(block=True, timeout=5)
+        if self.schedule_lag > LAG_WARNING_SECONDS:
+            logger.warning(
+                "Locust fell up to %.2f s behind its arrival schedule: it was short of CPU, "
+                "and those requests were sent late (and timed from then).",
+                self.schedule_lag,
+            )
+
+    @task
+    def arrive(self) -> None:
+        rate = self.environment.parsed_options.arrival_rate
+        next_at = time.monotonic()
+        while True:
+            next_at += random.expovariate(rate)
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                gevent.sleep(delay)
+            else:
+                self.schedule_lag = max(self.schedule_lag, -delay)
+            if self._pool.full():
+                events.request.fire(
+                    request_type="GET",
+                    name=CUSTOMER_NAME,
+                    response_time=None,
+                    response_length=0,
+                    exception=RuntimeError(f"dropped: {MAX_IN_FLIGHT} requests in flight"),
+                    context={},
+                )
+                continue
+            self._pool.spawn(_look_up, self)

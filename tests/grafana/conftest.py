@@ -4,6 +4,7 @@ service that mounts them, the alert rules whose thresholds the panels draw.
 The dashboards as data and Grafana's substitution are in tests/support/grafana.py.
 """
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,33 @@ def exported_series() -> set[str]:
         for family in declared.describe()
         for suffix in _SERIES_SUFFIXES[family.type]
     }
+
+
+# prometheus-client's metric families a custom collector builds, by the type they export.
+_FAMILY_TYPES = {
+    "CounterMetricFamily": "counter",
+    "GaugeMetricFamily": "gauge",
+    "HistogramMetricFamily": "histogram",
+}
+
+
+@pytest.fixture(scope="session")
+def locust_series(repo_root: Path) -> set[str]:
+    """Every series name Locust's master exports, from loadtest/metrics.py's collector.
+
+    Read from the source (the families it builds), not by importing it: importing Locust
+    monkey-patches the test process with gevent. tests/loadtest/test_metrics.py and the e2e
+    test check these names on a live Locust.
+    """
+    tree = ast.parse((repo_root / "loadtest" / "metrics.py").read_text())
+    series = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            kind = _FAMILY_TYPES.get(node.func.id)
+            if kind and node.args and isinstance(node.args[0], ast.Constant):
+                # A counter family is named without _total; the exposition adds it.
+                series |= {node.args[0].value + suffix for suffix in _SERIES_SUFFIXES[kind]}
+    return series
 
 
 PROFILES = ("lab", "realistic")

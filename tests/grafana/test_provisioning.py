@@ -129,6 +129,7 @@ def test_the_provider_folder_holds_exactly_the_dashboards_named_after_their_uids
         "playground-service-red.json",
         "playground-llm.json",
         "playground-slo.json",
+        "playground-load-test.json",
     }
 
 

@@ -90,14 +90,26 @@ def test_variables_are_used_as_regex_matchers(dashboards: dict[str, dict[str, An
                 assert uses and all(op == "=~" for _, op in uses), f"{query}: ${name}"
 
 
-def test_every_selected_metric_is_exported_by_demo_app_or_recorded_in_both_profiles(
+def test_locusts_exported_series_are_read_from_its_collector(locust_series: set[str]) -> None:
+    assert {
+        "locust_requests_total",
+        "locust_request_failures_total",
+        "locust_request_duration_seconds_bucket",
+        "locust_users",
+        "locust_workers",
+        "locust_scenario_phase",
+    } <= locust_series
+
+
+def test_every_selected_metric_is_exported_by_demo_app_or_locust_or_recorded_in_both_profiles(
     dashboards: dict[str, dict[str, Any]],
     exported_series: set[str],
+    locust_series: set[str],
     records: dict[str, set[str]],
 ) -> None:
     # A record name written out works in one profile only (its window is in the name).
     in_both = records["lab"] & records["realistic"]
-    known = exported_series | PROMETHEUS_SERIES | in_both
+    known = exported_series | locust_series | PROMETHEUS_SERIES | in_both
     texts = [(str(q), q.expr) for q in all_queries(dashboards)]
     texts += [
         (f"{uid} ${v['name']}", grafana.variable_query(v))

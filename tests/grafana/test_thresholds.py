@@ -23,6 +23,7 @@ from tests.support import grafana
 RED = "playground-service-red"
 LLM = "playground-llm"
 SLO = "playground-slo"
+LOAD = "playground-load-test"
 ERROR_RATIO = (RED, "Error ratio (5xx share)")
 LATENCY = (RED, "Latency p50 / p95 / p99 by handler")
 IN_FLIGHT = (RED, "Requests in flight")
@@ -34,6 +35,15 @@ LATENCY_SLI = (SLO, "Latency SLI: share within 0.5 s (selected range)")
 LATENCY_BUDGET = (SLO, "Latency error budget remaining (selected range)")
 AVAILABILITY_SERIES = (SLO, "Availability SLI vs objective")
 LATENCY_SERIES = (SLO, "Latency SLI vs objective")
+CLIENT_VS_SERVER_LATENCY = (
+    LOAD,
+    "Latency p50 / p95 / p99, client vs server: GET /api/v1/customers/{customer_id}",
+)
+CLIENT_VS_SERVER_FAILURES = (
+    LOAD,
+    "Failure ratio: what Locust marked failed vs what demo_app answered 5xx",
+)
+USERS_VS_IN_FLIGHT = (LOAD, "Locust users vs requests in flight inside demo_app")
 # Burn-rate panels: (panel, alert name, its `burn` label).
 BURN_PANELS = [
     (
@@ -127,6 +137,9 @@ class Rules:
             ERROR_RATIO: [self.threshold("HighErrorRate")],
             LATENCY: [float(self.latency_bound())],
             IN_FLIGHT: [self.threshold("DemoAppSaturated")],
+            CLIENT_VS_SERVER_LATENCY: [float(self.latency_bound())],
+            CLIENT_VS_SERVER_FAILURES: [self.threshold("HighErrorRate")],
+            USERS_VS_IN_FLIGHT: [self.threshold("DemoAppSaturated")],
             LLM_P95: [self.threshold("SlowLLM")],
             AVAILABILITY_SLI: [availability],
             AVAILABILITY_SERIES: [availability],
@@ -234,6 +247,14 @@ def test_the_rules_give_the_documented_numbers(profile_rules: dict[str, Rules]) 
     [
         ("demo_app.rules.yml", "ratio_rate5m > 0.05", "ratio_rate5m > 0.06", ERROR_RATIO),
         ("demo_app.rules.yml", "[2m]) > 50", "[2m]) > 40", IN_FLIGHT),
+        ("demo_app.rules.yml", "[2m]) > 50", "[2m]) > 40", USERS_VS_IN_FLIGHT),
+        (
+            "demo_app.rules.yml",
+            "ratio_rate5m > 0.05",
+            "ratio_rate5m > 0.06",
+            CLIENT_VS_SERVER_FAILURES,
+        ),
+        ("slo.rules.yml", 'le="0.5"', 'le="1.0"', CLIENT_VS_SERVER_LATENCY),
         ("llm.rules.yml", "p95_rate5m > 10", "p95_rate5m > 12", LLM_P95),
         ("slo.rules.yml", "> (14.4 * 0.001)", "> (13 * 0.001)", BURN_PANELS[0][0]),
         ("slo.rules.yml", "> (6 * 0.01)", "> (6 * 0.02)", BURN_PANELS[3][0]),

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test test-realistic lint bench preflight preflight-compose clean
+.PHONY: setup up test test-realistic test-saturation lint bench preflight preflight-compose clean
 
 # Idempotent: rebuilds the venv only when a requirements file changed, and fetches the
 # Prometheus/Alertmanager binaries only when they are missing or at the wrong version.
@@ -39,6 +39,12 @@ test: setup
 # (tests/realistic). Not part of `make test` or CI; run it after changing a window or `for`.
 test-realistic: setup
 	$(BIN)/python -m pytest tests/realistic -m realistic -s -v
+
+# About 1.5 minutes with both cores busy: demo_app driven past what one worker serves, the
+# client's p95 against the server's, closed and open load models (tests/loadtest/
+# test_saturation.py, docs/labs/08-client-vs-server-latency.md). CI runs it after `make test`.
+test-saturation: setup
+	$(BIN)/python -m pytest tests/loadtest/test_saturation.py -m saturation -s -v
 
 lint: setup
 	$(BIN)/ruff check .

@@ -97,6 +97,7 @@ class OpenModelCustomer(FastHttpUser):
 
     def on_start(self) -> None:
         self._pool = Pool(MAX_IN_FLIGHT)
+        self._next_at = time.monotonic()
         self.schedule_lag = 0.0
 
     def on_stop(self) -> None:
@@ -110,23 +111,27 @@ class OpenModelCustomer(FastHttpUser):
 
     @task
     def arrive(self) -> None:
+        """Wait for the next arrival and send it; one arrival per task, so a stop is prompt.
+
+        The schedule is kept across tasks: when Locust falls behind, the late arrivals go
+        out at once, so the offered rate holds on average.
+        """
         rate = self.environment.parsed_options.arrival_rate
-        next_at = time.monotonic()
-        while True:
-            next_at += random.expovariate(rate)
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                gevent.sleep(delay)
-            else:
-                self.schedule_lag = max(self.schedule_lag, -delay)
-            if self._pool.full():
-                events.request.fire(
-                    request_type="GET",
-                    name=CUSTOMER_NAME,
-                    response_time=None,
-                    response_length=0,
-                    exception=RuntimeError(f"dropped: {MAX_IN_FLIGHT} requests in flight"),
-                    context={},
-                )
-                continue
-            self._pool.spawn(_look_up, self)
+        now = time.monotonic()
+        self._next_at += random.expovariate(rate)
+        delay = self._next_at - now
+        if delay > 0:
+            gevent.sleep(delay)
+        else:
+            self.schedule_lag = max(self.schedule_lag, -delay)
+        if self._pool.full():
+            events.request.fire(
+                request_type="GET",
+                name=CUSTOMER_NAME,
+                response_time=None,
+                response_length=0,
+                exception=RuntimeError(f"dropped: {MAX_IN_FLIGHT} requests in flight"),
+                context={},
+            )
+            return
+        self._pool.spawn(_look_up, self)

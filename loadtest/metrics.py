@@ -132,22 +132,29 @@ def serve(environment: Environment, host: str, port: int) -> Any:
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser: Any) -> None:
-    group = parser.add_argument_group("Prometheus metrics (loadtest/metrics.py)")
-    group.add_argument(
+    # On the parser itself, not a group: only Locust's parser takes include_in_web_ui (these
+    # are settings of the process, not of one test, so the web UI does not offer them).
+    parser.add_argument(
         "--metrics-port",
         type=int,
         default=0,
+        env_var="LOCUST_METRICS_PORT",
+        include_in_web_ui=False,
         help="serve Locust's metrics for Prometheus at :PORT/metrics on the master; 0: off",
     )
-    group.add_argument(
+    parser.add_argument(
         "--metrics-host",
         default="127.0.0.1",
+        env_var="LOCUST_METRICS_HOST",
+        include_in_web_ui=False,
         help="the address to serve them on (compose: 0.0.0.0, inside its network)",
     )
-    group.add_argument(
+    parser.add_argument(
         "--metrics-linger-seconds",
         type=float,
         default=0.0,
+        env_var="LOCUST_METRICS_LINGER_SECONDS",
+        include_in_web_ui=False,
         help="keep serving this long after the test ends, so a last scrape sees the totals",
     )
 

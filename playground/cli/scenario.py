@@ -138,6 +138,7 @@ def resolve_target(settings: PlaygroundSettings, args: argparse.Namespace) -> Ta
         alert_receiver=url(args.receiver_url, settings.ALERT_RECEIVER_PORT),
         admin_token=token,
         profile=settings.ALERT_PROFILE,
+        locust_metrics_port=settings.LOCUST_METRICS_PORT if args.target == "native" else None,
     )
 
 

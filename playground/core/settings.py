@@ -35,6 +35,10 @@ class PlaygroundSettings(BaseSettings):
     # `playground preflight --compose` checks every port compose publishes.
     GRAFANA_PORT: int = Field(default=3000, ge=1, le=65535)
     LOCUST_PORT: int = Field(default=8089, ge=1, le=65535)
+    # Where the Locust master that `playground scenario` starts serves its metrics, and so
+    # where the native Prometheus scrapes the job `locust` (prometheus.yml's locust:9646).
+    # 9646 is the port Prometheus's list of default exporter ports gives Locust exporters.
+    LOCUST_METRICS_PORT: int = Field(default=9646, ge=1, le=65535)
     # Which rules Prometheus loads: prometheus/rules/<profile>/.
     ALERT_PROFILE: AlertProfile = "lab"
 

@@ -60,6 +60,10 @@ class LocustRun:
         host: demo_app's base URL.
         profile: The alert profile (``--alert-profile``).
         workers: Worker processes; 0 for a single process.
+        metrics_port: Where the master serves its metrics for Prometheus (loadtest/metrics.py);
+            None for none.
+        metrics_linger_seconds: How long the master keeps serving them after the test, so
+            Prometheus's next scrape reads the final totals.
     """
 
     def __init__(
@@ -70,6 +74,8 @@ class LocustRun:
         host: str,
         profile: str,
         workers: int = 0,
+        metrics_port: int | None = None,
+        metrics_linger_seconds: float = 0.0,
     ) -> None:
         self.folder = folder
         self.log_path = folder / "locust.log"
@@ -107,6 +113,9 @@ class LocustRun:
             "--logfile",
             str(self.log_path),
         ]
+        if metrics_port is not None:
+            master += ["--metrics-port", str(metrics_port)]
+            master += ["--metrics-linger-seconds", f"{metrics_linger_seconds:g}"]
         self.processes: list[ManagedProcess] = []
         if workers:
             port = _free_port()

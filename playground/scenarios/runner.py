@@ -72,6 +72,9 @@ class Target:
     Args:
         name: `native` or `compose`, for the report.
         profile: The alert profile the stack runs (lab or realistic).
+        locust_metrics_port: Where Prometheus scrapes the Locust master (the job `locust`),
+            so the runner serves its metrics there; None where this Prometheus cannot reach
+            a Locust on this host (compose scrapes its own `locust` service).
     """
 
     name: str
@@ -81,6 +84,7 @@ class Target:
     alert_receiver: str
     admin_token: str
     profile: str
+    locust_metrics_port: int | None = None
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -276,6 +280,9 @@ class ScenarioRunner:
                 self.target.demo_app,
                 self.target.profile,
                 self.options.workers,
+                metrics_port=self.target.locust_metrics_port,
+                # One more scrape after the end, so Prometheus holds the client's totals.
+                metrics_linger_seconds=config.scrape_interval + 1,
             )
             self.locust.start()
             shape_start = self.locust.wait_for_shape()

@@ -14,6 +14,7 @@ CONTRACT_TARGETS = {
     "alert_receiver": ["alert_receiver:5001"],
     "alertmanager": ["alertmanager:9093"],
     "prometheus": ["localhost:9090"],
+    "locust": ["locust:9646"],
 }
 # rate() needs two samples; four or more keep one late scrape from swinging the result.
 MIN_SAMPLES_PER_RATE_WINDOW = 4

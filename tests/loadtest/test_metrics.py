@@ -23,8 +23,7 @@ from loadtest.histogram import (
     totals_by_series,
 )
 from loadtest.scenarios import STEADY_USERS
-
-from .client_server import (
+from tests.support.client_server import (
     CLIENT_LATENCY,
     buckets,
     client_requests,
@@ -33,7 +32,7 @@ from .client_server import (
     server_requests,
     start_locust,
 )
-from .conftest import DemoApp
+from tests.support.demo_app_process import DemoApp
 
 RUN_SECONDS = 10
 # Long enough for the test to read the final numbers after the shape ends.

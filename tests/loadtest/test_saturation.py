@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .client_server import (
+from tests.support.client_server import (
     CLIENT_LATENCY,
     SERVER_LATENCY,
     buckets,
@@ -33,7 +33,7 @@ from .client_server import (
     scrape,
     start_locust,
 )
-from .conftest import DemoApp
+from tests.support.demo_app_process import DemoApp
 
 pytestmark = [pytest.mark.saturation, pytest.mark.timeout(300)]
 

@@ -18,6 +18,7 @@ def settings_on_free_ports(run_dir: Path, **overrides: Any) -> PlaygroundSetting
         "ALERT_RECEIVER_PORT": free_port(),
         "PROMETHEUS_PORT": free_port(),
         "ALERTMANAGER_PORT": free_port(),
+        "LOCUST_METRICS_PORT": free_port(),
         "PLAYGROUND_RUN_DIR": run_dir,
         **overrides,
     }

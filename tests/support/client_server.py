@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from playground.polling import wait_until
-from playground.ports import free_port
-from playground.processes import ManagedProcess, stop_processes
+from playground.core.net import free_port
+from playground.core.polling import wait_until
+from playground.native.processes import ManagedProcess, stop_processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_LATENCY = "http_request_duration_seconds"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from playground.rule_profiles import format_duration, parse_duration_ms
+from playground.configs.rule_profiles import format_duration, parse_duration_ms
 
 pytestmark = pytest.mark.tools
 
@@ -159,6 +159,20 @@ def _scaled_for(factor: float) -> Callable[[dict], None]:
     return edit
 
 
+def _is_signal(expr: str, found: re.Match[str]) -> bool:
+    """Is this comparison about the alert's signal, not a clock guard (`time() - ... > 15`)?
+
+    DemoAppDown's absent() arm waits 15 s after Prometheus starts: a guard counted in
+    evaluations, which no suite evaluated every 5 s or 1 m can tell from 18 s.
+    """
+    line_start = expr.rfind("\n", 0, found.start()) + 1
+    return "time()" not in expr[line_start : found.start()]
+
+
+def _thresholds(expr: str) -> list[re.Match[str]]:
+    return [found for found in _THRESHOLD.finditer(expr) if _is_signal(expr, found)]
+
+
 def _nudged_threshold(factor: float) -> Callable[[dict], None]:
     def edit(rule: dict) -> None:
         # Every comparison of the expression: a burn-rate alert compares both windows.
@@ -169,8 +183,11 @@ def _nudged_threshold(factor: float) -> Callable[[dict], None]:
             value = float(found.group(1)) * factor
             return f"{text[: start - offset]}{value:.6g}{text[end - offset :]}"
 
-        assert _THRESHOLD.search(rule["expr"]), rule["expr"]
-        rule["expr"] = _THRESHOLD.sub(scaled, rule["expr"])
+        assert _thresholds(rule["expr"]), rule["expr"]
+        rule["expr"] = _THRESHOLD.sub(
+            lambda found: scaled(found) if _is_signal(rule["expr"], found) else found.group(0),
+            rule["expr"],
+        )
 
     return edit
 
@@ -206,7 +223,7 @@ def _every_rule_mutant() -> list[Mutant]:
                                     profile, path, (g, r), f"for at {word}", _scaled_for(factor)
                                 )
                             )
-                    if _THRESHOLD.search(rule["expr"]):
+                    if _thresholds(rule["expr"]):
                         for factor in (1 + THRESHOLD_NUDGE, 1 - THRESHOLD_NUDGE):
                             found.append(
                                 _rule_mutant(
@@ -233,7 +250,7 @@ def test_every_alert_with_a_for_or_a_threshold_has_mutants_in_both_profiles(repo
         with_for_or_threshold = {
             rule["alert"]
             for rule in repo.alerts(profile)
-            if "for" in rule or _THRESHOLD.search(rule["expr"])
+            if "for" in rule or _thresholds(rule["expr"])
         }
         assert names == with_for_or_threshold
 

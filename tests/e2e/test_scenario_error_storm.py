@@ -23,26 +23,14 @@ from playground.core.polling import wait_until
 from playground.native.processes import PidRecord
 from playground.native.stack import NativeStack
 from playground.scenarios.plan import RunOptions
-from playground.scenarios.runner import ScenarioRunner, Target
+from playground.scenarios.runner import ScenarioRunner
+from tests.support.scenarios import target_of
 
 pytestmark = pytest.mark.e2e
 
 SUBJECT = "HighErrorRate"
 ORDER = ("pending", "firing", "notified", "resolved", "resolved notified")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def target_of(stack: NativeStack) -> Target:
-    urls = stack.urls
-    return Target(
-        name="native",
-        demo_app=urls.demo_app,
-        prometheus=urls.prometheus,
-        alertmanager=urls.alertmanager,
-        alert_receiver=urls.alert_receiver,
-        admin_token=stack.admin_token,
-        profile=stack.settings.ALERT_PROFILE,
-    )
 
 
 @pytest.mark.timeout(600)

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from loadtest.scenarios import SCENARIOS
-from playground.core.net import free_port
 from playground.core.paths import REPO_ROOT
-from playground.core.settings import PlaygroundSettings
 from playground.native.stack import NativeStack
 from playground.scenarios.plan import RunOptions
-from playground.scenarios.runner import ScenarioRunner, Target
+from playground.scenarios.runner import ScenarioRunner
+from tests.support.scenarios import target_of
+from tests.support.settings import settings_on_free_ports
 
 pytestmark = pytest.mark.realistic
 
@@ -45,30 +45,13 @@ def results_root() -> Path:
 
 @pytest.fixture(scope="module")
 def realistic_stack(results_root: Path) -> Iterator[NativeStack]:
-    settings = PlaygroundSettings(
-        _env_file=None,
-        ALERT_PROFILE="realistic",
-        DEMO_APP_PORT=free_port(),
-        ALERT_RECEIVER_PORT=free_port(),
-        PROMETHEUS_PORT=free_port(),
-        ALERTMANAGER_PORT=free_port(),
-        PLAYGROUND_RUN_DIR=results_root / "run",
-    )
+    settings = settings_on_free_ports(results_root / "run", ALERT_PROFILE="realistic")
     with NativeStack(settings, fresh=True) as stack:
         yield stack
 
 
 def _run(stack: NativeStack, name: str, results_root: Path) -> dict:
-    urls = stack.urls
-    target = Target(
-        name="native",
-        demo_app=urls.demo_app,
-        prometheus=urls.prometheus,
-        alertmanager=urls.alertmanager,
-        alert_receiver=urls.alert_receiver,
-        admin_token=stack.admin_token,
-        profile="realistic",
-    )
+    target = target_of(stack)
     lines: list[str] = []
     runner = ScenarioRunner(
         SCENARIOS[name], target, RunOptions(results_root=results_root), say=lines.append

@@ -115,14 +115,59 @@ if [[ "${1:-}" == "--debian-line" ]]; then
   exit
 fi
 
+# Which source: official release archives first (web UIs, Grafana), Debian's packages when
+# those cannot be reached and this is Debian. PLAYGROUND_TOOLS_SOURCE=official|debian forces one.
+SOURCE="${PLAYGROUND_TOOLS_SOURCE:-auto}"
+case "$SOURCE" in auto | official | debian) ;; *)
+  echo "fetch-tools: PLAYGROUND_TOOLS_SOURCE must be official, debian or empty, not $SOURCE" >&2
+  exit 2
+  ;;
+esac
+PYTHON_BIN="${PLAYGROUND_PYTHON:-$ROOT/.venv/bin/python}"
+source_file="$TOOLS_DIR/source"
+installed_source="$(cat "$source_file" 2>/dev/null || true)"
+DEBIAN_LACKS="Debian's builds have no web UIs (Graph, Alerts, Targets pages) and there is no Grafana"
+
+# at_the_pins: every official archive of .env's pins is unpacked under dist/.
+at_the_pins() {
+  local pin
+  for pin in $(cd "$ROOT" && "$PYTHON_BIN" -m playground.native.downloads --print-versions); do
+    [[ -d "$TOOLS_DIR/dist/${pin%%=*}-${pin#*=}" ]] || return 1
+  done
+}
+
+# Already installed and acceptable: say so and touch no network. Official archives are
+# kept at the pins of .env; Debian's are kept at any accepted version (sid moves on).
 if have_accepted prometheus && have_accepted promtool && have_accepted alertmanager \
   && [[ -x "$bin_dir/amtool" ]]; then
-  echo "fetch-tools: using Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) in $bin_dir" >&2
-  exit 0
+  if [[ "$installed_source" == "official" && "$SOURCE" != "debian" ]] && at_the_pins; then
+    echo "fetch-tools: using the official Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) in $bin_dir" >&2
+    exit 0
+  fi
+  if [[ "$installed_source" != "official" && "$SOURCE" != "official" ]]; then
+    echo "fetch-tools: using Debian's Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) in $bin_dir" >&2
+    echo "fetch-tools: $DEBIAN_LACKS; PLAYGROUND_TOOLS_SOURCE=official make setup tries the official archives again" >&2
+    exit 0
+  fi
+fi
+
+if [[ "$SOURCE" != "debian" ]]; then
+  status=0
+  (cd "$ROOT" && "$PYTHON_BIN" -m playground.native.downloads) || status=$?
+  if [[ $status -eq 0 ]]; then
+    exit 0
+  fi
+  # 3: unreachable, 6: no official build for this platform. Anything else (a checksum
+  # mismatch, a broken download) is an error to fix, not a reason to switch source.
+  if [[ "$SOURCE" == "official" || ($status -ne 3 && $status -ne 6) ]]; then
+    echo "fetch-tools: the official archives were not installed (status $status); see above" >&2
+    exit 1
+  fi
+  echo "fetch-tools: the official archives cannot be reached from here; trying Debian's packages" >&2
 fi
 
 if ! line="$(debian_line)"; then
-  echo "fetch-tools: install Prometheus (3.x from $PROMETHEUS_MIN), promtool, Alertmanager (0.x from $ALERTMANAGER_MIN) and amtool yourself and put them in $bin_dir." >&2
+  echo "fetch-tools: install Prometheus (3.x from $PROMETHEUS_MIN), promtool, Alertmanager (0.x from $ALERTMANAGER_MIN) and amtool yourself and put them in $bin_dir, or make the official archives reachable (HTTPS_PROXY, PLAYGROUND_CA_BUNDLE)." >&2
   exit 1
 fi
 
@@ -143,6 +188,8 @@ apt-get "${apt_opts[@]}" -qq update
 unpacked="$apt_dir/root"
 rm -rf "$unpacked"
 for deb in "$apt_dir"/debs/*.deb; do dpkg -x "$deb" "$unpacked"; done
+# Replace links to official archives, never write through them.
+rm -f "$bin_dir/prometheus" "$bin_dir/promtool" "$bin_dir/alertmanager" "$bin_dir/amtool" "$bin_dir/grafana"
 install -m 0755 "$unpacked/usr/bin/prometheus" "$bin_dir/prometheus"
 install -m 0755 "$unpacked/usr/bin/promtool" "$bin_dir/promtool"
 install -m 0755 "$unpacked/usr/bin/prometheus-alertmanager" "$bin_dir/alertmanager"
@@ -155,4 +202,6 @@ for binary in prometheus promtool alertmanager; do
     exit 1
   fi
 done
-echo "fetch-tools: got Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) from Debian sid (no web UIs)" >&2
+echo "debian" >"$source_file"
+echo "fetch-tools: got Prometheus $(version_of prometheus) and Alertmanager $(version_of alertmanager) from Debian sid" >&2
+echo "fetch-tools: $DEBIAN_LACKS" >&2

@@ -31,8 +31,7 @@ class PlaygroundSettings(BaseSettings):
     ALERT_RECEIVER_PORT: int = Field(default=5001, ge=1, le=65535)
     PROMETHEUS_PORT: int = Field(default=9090, ge=1, le=65535)
     ALERTMANAGER_PORT: int = Field(default=9093, ge=1, le=65535)
-    # Compose only (the native stack runs no Grafana or Locust web UI); read so that
-    # `playground preflight --compose` checks every port compose publishes.
+    # Grafana: compose's, and the native stack's when `make setup` installed it.
     GRAFANA_PORT: int = Field(default=3000, ge=1, le=65535)
     LOCUST_PORT: int = Field(default=8089, ge=1, le=65535)
     # Where the Locust master that `playground scenario` starts serves its metrics, and so
@@ -55,11 +54,27 @@ class PlaygroundSettings(BaseSettings):
     # How long a part gets after SIGTERM before it is killed. Prometheus needs the most,
     # to close its TSDB head; it takes well under a second at playground sizes.
     PLAYGROUND_STOP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    # Grafana's own start deadline: its first start creates and migrates its SQLite
+    # database, which takes far longer than the other parts' whole start.
+    PLAYGROUND_GRAFANA_STARTUP_TIMEOUT_SECONDS: float = Field(default=120.0, gt=0)
     # TSDB retention, whichever limit is reached first; the same variables compose reads.
     # The realistic profile's slowest SLO window is 6h, so 2 days keep every alert honest
     # across a restart while .run/ stays small.
     PROMETHEUS_RETENTION_TIME: str = "2d"
     PROMETHEUS_RETENTION_SIZE: str = "1GB"
+
+    # The version table (.env): the images' tags are also the releases `make setup`
+    # downloads for the native stack (playground/native/downloads.py). No default here: .env
+    # is their one source.
+    PROMETHEUS_IMAGE: str | None = None
+    ALERTMANAGER_IMAGE: str | None = None
+    GRAFANA_IMAGE: str | None = None
+    # Where the official archives come from; tests point these at a loopback server.
+    PLAYGROUND_RELEASES_GITHUB_URL: str = "https://github.com"
+    PLAYGROUND_RELEASES_GRAFANA_DL_URL: str = "https://dl.grafana.com"
+    PLAYGROUND_RELEASES_GRAFANA_API_URL: str = "https://grafana.com"
+    # A CA bundle for a TLS-intercepting proxy (else SSL_CERT_FILE, else the system's).
+    PLAYGROUND_CA_BUNDLE: Path | None = None
 
     @field_validator("PLAYGROUND_RUN_DIR", "PLAYGROUND_TOOLS_DIR", "PLAYGROUND_CONFIG_DIR")
     @classmethod

@@ -1,13 +1,22 @@
-"""scripts/fetch-tools.sh accepts the native binaries Debian ships from the minimums in .env
-on, within the same major version, so `make setup` keeps working the day sid moves on, and
-says which versions it has."""
+"""scripts/fetch-tools.sh (`make setup`): the official release archives first, from a real
+HTTP server on loopback here; Debian's packages only when those cannot be reached and this
+is Debian, failing over within seconds and never trying the network again once installed;
+PLAYGROUND_TOOLS_SOURCE forces one. Debian's binaries are accepted from the minimums in
+.env on, within the same major version, so `make setup` keeps working the day sid moves on."""
 
 import os
 import re
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from playground.core.settings import PlaygroundSettings
+from playground.native.downloads import pinned_versions
+from tests.support.releases import Releases, serving
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "fetch-tools.sh"
@@ -100,7 +109,7 @@ def test_newer_binaries_already_in_place_are_kept_and_named(tmp_path: Path) -> N
     result = _run(PLAYGROUND_TOOLS_DIR=str(tmp_path))
 
     assert result.returncode == 0, result.stderr
-    assert "using Prometheus 3.14.0 and Alertmanager 0.35.0" in result.stderr
+    assert "Prometheus 3.14.0 and Alertmanager 0.35.0" in result.stderr
     assert not (tmp_path / "apt").exists()
 
 
@@ -174,3 +183,133 @@ def test_without_debians_keyring_there_is_no_line(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "keyring" in result.stderr
+
+
+# --- official archives first -------------------------------------------------------------
+
+PINS = pinned_versions(PlaygroundSettings())
+
+
+@pytest.fixture
+def releases() -> Releases:
+    found = Releases()
+    found.publish(versions=PINS)
+    return found
+
+
+@pytest.fixture
+def release_host(releases: Releases) -> Iterator[str]:
+    with serving(releases) as url:
+        yield url
+
+
+def _official_env(tools: Path, base: str, **extra: str) -> dict[str, str]:
+    """Environment for the script: a private tools folder, releases from `base`."""
+    return {
+        "PLAYGROUND_TOOLS_DIR": str(tools),
+        "PLAYGROUND_PYTHON": sys.executable,
+        "PLAYGROUND_RELEASES_GITHUB_URL": base,
+        "PLAYGROUND_RELEASES_GRAFANA_DL_URL": base,
+        "PLAYGROUND_RELEASES_GRAFANA_API_URL": base,
+        "HTTP_PROXY": "",
+        "HTTPS_PROXY": "",
+        **extra,
+    }
+
+
+def test_official_archives_are_installed_first_and_a_second_run_stays_offline(
+    releases: Releases, release_host: str, tmp_path: Path
+) -> None:
+    env = _official_env(tmp_path, release_host)
+
+    first = _run(**env)
+
+    assert first.returncode == 0, first.stderr
+    assert "official releases, web UIs included" in first.stderr
+    assert (tmp_path / "source").read_text() == "official\n"
+    version = subprocess.run(
+        [tmp_path / "bin" / "prometheus", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"version {PINS['prometheus']}" in version
+    assert (tmp_path / "bin" / "grafana").exists()
+    asked = len(releases.requests)
+
+    second = _run(**env)
+
+    assert second.returncode == 0, second.stderr
+    assert "using the official Prometheus" in second.stderr
+    assert len(releases.requests) == asked
+
+
+def _unreachable(tmp_path: Path, os_id: str, **extra: str) -> dict[str, str]:
+    # A closed loopback port: refused at once, as where the hosts do not resolve.
+    return {
+        **_official_env(tmp_path / "tools", "http://127.0.0.1:9", **extra),
+        **_system(tmp_path, os_id, UBUNTU_SOURCES if os_id == "ubuntu" else DEBIAN_SOURCES),
+    }
+
+
+def test_unreachable_archives_on_ubuntu_end_in_a_clear_error_within_seconds(tmp_path: Path) -> None:
+    started = time.monotonic()
+
+    result = _run(**_unreachable(tmp_path, "ubuntu"))
+
+    assert time.monotonic() - started < 15
+    assert result.returncode == 1
+    assert "cannot be reached" in result.stderr
+    assert "ubuntu, not Debian" in result.stderr
+    assert not (tmp_path / "tools" / "apt").exists()  # no sid line, no apt run
+
+
+def test_forcing_official_never_falls_back_to_debian(tmp_path: Path) -> None:
+    result = _run(**_unreachable(tmp_path, "debian", PLAYGROUND_TOOLS_SOURCE="official"))
+
+    assert result.returncode == 1
+    assert "trying Debian" not in result.stderr
+    assert not (tmp_path / "tools" / "apt").exists()
+
+
+def test_a_checksum_mismatch_stops_setup_instead_of_falling_back(tmp_path: Path) -> None:
+    bad = Releases()
+    bad.publish(versions=PINS, corrupt="prometheus")
+    with serving(bad) as url:
+        result = _run(**_official_env(tmp_path, url))
+
+    assert result.returncode == 1
+    assert "is not the published" in result.stderr
+    assert "trying Debian" not in result.stderr
+    assert not (tmp_path / "bin" / "prometheus").exists()
+
+
+def test_debian_tools_in_place_are_kept_without_asking_the_network(
+    releases: Releases, release_host: str, tmp_path: Path
+) -> None:
+    _fake_tools(tmp_path, "3.5.3", "0.33.1")
+    (tmp_path / "source").write_text("debian\n")
+
+    result = _run(**_official_env(tmp_path, release_host))
+
+    assert result.returncode == 0, result.stderr
+    assert "using Debian's Prometheus 3.5.3" in result.stderr
+    assert "no web UIs" in result.stderr and "no Grafana" in result.stderr
+    assert releases.requests == []
+
+
+def test_forcing_official_replaces_debian_tools(
+    releases: Releases, release_host: str, tmp_path: Path
+) -> None:
+    _fake_tools(tmp_path, "3.5.3", "0.33.1")
+    (tmp_path / "source").write_text("debian\n")
+
+    result = _run(**_official_env(tmp_path, release_host, PLAYGROUND_TOOLS_SOURCE="official"))
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "source").read_text() == "official\n"
+    assert (tmp_path / "bin" / "prometheus").is_symlink()
+
+
+def test_an_unknown_source_is_refused(tmp_path: Path) -> None:
+    result = _run(PLAYGROUND_TOOLS_DIR=str(tmp_path), PLAYGROUND_TOOLS_SOURCE="docker")
+
+    assert result.returncode == 2
+    assert "must be official, debian or empty" in result.stderr

@@ -58,6 +58,15 @@ def _print_urls(stack: NativeStack) -> None:
         ("alertmanager", urls.alertmanager, f"API at /api/v2/alerts{alertmanager_ui}"),
         ("prometheus", urls.prometheus, f"API at /api/v1/alerts{prometheus_ui}"),
     ]
+    if "grafana" in stack.processes:
+        password = _shown(stack.settings.PLAYGROUND_RUN_DIR / "grafana" / "admin-password")
+        rows.append(
+            (
+                "grafana",
+                urls.grafana,
+                f"dashboards (anonymous Viewer); admin password in {password}",
+            )
+        )
     print(f"\nThe playground is up (alert profile: {stack.settings.ALERT_PROFILE}).")
     for name, url, note in rows:
         print(f"  {name:<15} {url:<24} {note}")

@@ -70,7 +70,7 @@ def _rewrite_address(address: str, addresses: Mapping[str, str], where: str) -> 
         ) from None
 
 
-def _rewrite_url(url: str, addresses: Mapping[str, str], where: str) -> str:
+def rewrite_url(url: str, addresses: Mapping[str, str], where: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=_rewrite_address(parts.netloc, addresses, where)))
 
@@ -142,7 +142,7 @@ def rewrite_alertmanager(config: dict[str, Any], addresses: Mapping[str, str]) -
         for webhook in _items(receiver, "webhook_configs"):
             if "url" in webhook:
                 where = f"receiver {receiver.get('name')!r}"
-                webhook["url"] = _rewrite_url(webhook["url"], addresses, where)
+                webhook["url"] = rewrite_url(webhook["url"], addresses, where)
     return config
 
 

@@ -45,6 +45,7 @@ from playground.core.errors import (
 from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
 from playground.core.settings import LOOPBACK, PlaygroundSettings
+from playground.native.grafana import grafana_command, render_grafana
 from playground.native.ports import check_ports
 from playground.native.processes import (
     ManagedProcess,
@@ -56,13 +57,16 @@ from playground.native.processes import (
 from playground.native.render import RenderedConfigs, render_configs
 from playground.native.tools import Executable, Tools
 
-# Start order, in waves: Prometheus last, so its first scrapes find every target up.
+# Start order, in waves: Prometheus after its targets, so its first scrapes find every
+# target up; Grafana, when installed, last, on its datasources.
 PARTS = ("demo_app", "alert_receiver", "alertmanager", "prometheus")
+OPTIONAL_PARTS = ("grafana",)
 HEALTH_PATHS = {
     "demo_app": "/ready",
     "alert_receiver": "/health",
     "alertmanager": "/-/ready",
     "prometheus": "/-/ready",
+    "grafana": "/api/health",
 }
 _HEALTH_POLL_SECONDS = 0.1
 _LOG_TAIL_LINES = 25
@@ -76,6 +80,7 @@ class StackUrls:
     alert_receiver: str
     alertmanager: str
     prometheus: str
+    grafana: str
 
     @classmethod
     def from_settings(cls, settings: PlaygroundSettings) -> "StackUrls":
@@ -84,6 +89,7 @@ class StackUrls:
             alert_receiver=f"http://{LOOPBACK}:{settings.ALERT_RECEIVER_PORT}",
             alertmanager=f"http://{LOOPBACK}:{settings.ALERTMANAGER_PORT}",
             prometheus=f"http://{LOOPBACK}:{settings.PROMETHEUS_PORT}",
+            grafana=f"http://{LOOPBACK}:{settings.GRAFANA_PORT}",
         )
 
     def as_dict(self) -> dict[str, str]:
@@ -256,7 +262,16 @@ class NativeStack:
             self.report(f"stopped leftovers of an earlier run: {', '.join(leftovers)}")
         tools = Tools(settings)
         prometheus, alertmanager = tools.prometheus(), tools.alertmanager(paths.tools)
-        check_ports(settings.ports())
+        grafana = tools.grafana()
+        ports = settings.ports()
+        if grafana is None:
+            self.report(
+                "no Grafana in .tools (Debian's packages have none): running without it; "
+                "`PLAYGROUND_TOOLS_SOURCE=official make setup` installs it"
+            )
+        else:
+            ports["GRAFANA_PORT"] = settings.GRAFANA_PORT
+        check_ports(ports)
         if self.fresh:
             for data in (paths.prometheus_data, paths.alertmanager_data):
                 shutil.rmtree(data, ignore_errors=True)
@@ -264,12 +279,37 @@ class NativeStack:
         self._admin_token = secrets.token_urlsafe(32)
         _write_secret(paths.admin_token, self._admin_token)
         self.processes = self._define_processes(rendered, prometheus, alertmanager)
+        if grafana is not None:
+            files = render_grafana(settings, grafana)
+            self.processes["grafana"] = self._process(
+                "grafana", grafana_command(grafana, files), {}, files.home
+            )
         deadline = time.monotonic() + settings.PLAYGROUND_STARTUP_TIMEOUT_SECONDS
         for wave in (("demo_app", "alert_receiver", "alertmanager"), ("prometheus",)):
-            for name in wave:
-                self.report(f"starting {name}")
-                self.processes[name].start()
-            self._wait_healthy(wave, deadline)
+            self._start_wave(wave, deadline)
+        if grafana is not None:
+            # Its own deadline: a first start creates and migrates Grafana's database.
+            self._start_wave(
+                ("grafana",), time.monotonic() + settings.PLAYGROUND_GRAFANA_STARTUP_TIMEOUT_SECONDS
+            )
+
+    def _start_wave(self, wave: tuple[str, ...], deadline: float) -> None:
+        for name in wave:
+            self.report(f"starting {name}")
+            self.processes[name].start()
+        self._wait_healthy(wave, deadline)
+
+    def _process(
+        self, name: str, argv: list[str], env: dict[str, str], cwd: Path
+    ) -> ManagedProcess:
+        return ManagedProcess(
+            name,
+            argv,
+            env={**env, **self.extra_env.get(name, {})},
+            cwd=cwd,
+            log_path=self.paths.log(name),
+            record_dir=self.paths.pids,
+        )
 
     def _define_processes(
         self, rendered: RenderedConfigs, prometheus: Executable, alertmanager: Executable
@@ -327,15 +367,7 @@ class NativeStack:
             ),
         }
         return {
-            name: ManagedProcess(
-                name,
-                argv,
-                env={**env, **self.extra_env.get(name, {})},
-                cwd=cwd,
-                log_path=paths.log(name),
-                record_dir=paths.pids,
-            )
-            for name, (argv, env, cwd) in commands.items()
+            name: self._process(name, argv, env, cwd) for name, (argv, env, cwd) in commands.items()
         }
 
     def _wait_healthy(self, names: tuple[str, ...], deadline: float) -> None:
@@ -559,9 +591,11 @@ def stack_status(settings: PlaygroundSettings) -> list[PartStatus]:
     paths = RunPaths(settings.PLAYGROUND_RUN_DIR)
     urls = StackUrls.from_settings(settings)
     records = {r.name: r for r in PidRecord.load_all(paths.pids) if r.is_alive()}
+    # Grafana is a part only where it is installed.
+    names = PARTS + tuple(n for n in OPTIONAL_PARTS if n in records or Tools(settings).grafana())
     statuses = []
     with httpx.Client(timeout=1.0, trust_env=False) as http:
-        for name in PARTS:
+        for name in names:
             url = getattr(urls, name)
             try:
                 response = http.get(url + HEALTH_PATHS[name])

@@ -64,6 +64,11 @@ class Tools:
     def prometheus(self) -> Executable:
         return Executable(self.binary("prometheus"))
 
+    def grafana(self) -> Path | None:
+        """Grafana's binary, or None: only the official archives have one (`make setup`)."""
+        path = self.bin_dir / "grafana"
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+
     def alertmanager(self, work_dir: Path) -> Executable:
         """Alertmanager, runnable even when Debian's template folder is missing.
 

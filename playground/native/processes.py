@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ _ERROR_LINE = re.compile(
 # Loaded before any fork: the child must not load a library between fork and exec.
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _IS_LINUX = sys.platform == "linux"
+_HAS_PROC = Path("/proc/self/stat").exists()
 # Ignored signals stay ignored across exec. A runner that ignores these (nohup, a shell,
 # a test that called the CLI) must not hand that on: the children are stopped with SIGTERM.
 _DEFAULT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -59,10 +61,14 @@ def _prepare_child(parent_pid: int) -> Callable[[], None]:
 
 
 def process_start_ticks(pid: int) -> int | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot); None if it is gone.
+    """When ``pid`` started, as a number that tells a reused pid apart; None if it is gone.
 
-    A zombie counts as gone: it holds no port and runs no code.
+    Linux: the kernel's start time (clock ticks since boot) from /proc. Elsewhere (macOS has
+    no /proc): ``ps``'s start time, to the second. A zombie counts as gone: it holds no
+    port and runs no code.
     """
+    if not _HAS_PROC:
+        return _ps_start_seconds(pid)
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -71,6 +77,23 @@ def process_start_ticks(pid: int) -> int | None:
     fields = stat.rsplit(")", 1)[1].split()
     state, start_ticks = fields[0], fields[19]
     return None if state in ("Z", "X") else int(start_ticks)
+
+
+def _ps_start_seconds(pid: int) -> int | None:
+    """``pid``'s start time in seconds since the epoch, from ``ps`` (POSIX; macOS too)."""
+    # LC_ALL=C: lstart is printed as `Mon Nov 30 14:35:38 2026` whatever the user's locale.
+    result = subprocess.run(
+        ["ps", "-o", "stat=", "-o", "lstart=", "-p", str(pid)],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+    fields = result.stdout.split(None, 1)
+    if result.returncode != 0 or len(fields) != 2 or fields[0].startswith("Z"):
+        return None
+    started = time.strptime(" ".join(fields[1].split()), "%a %b %d %H:%M:%S %Y")
+    return int(time.mktime(started))
 
 
 @dataclass(frozen=True)

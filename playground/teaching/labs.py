@@ -12,8 +12,8 @@ and every metric for days, the receiver keeps its last notifications in memory.
 import argparse
 import itertools
 import math
-import os
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -497,22 +497,34 @@ def verify_cardinality(live: LiveStack, within: str) -> list[Check]:
     return checks
 
 
-def worker_pids(parent: int, proc: Path = Path("/proc")) -> list[int]:
-    """uvicorn's worker processes: children of ``parent`` started by multiprocessing's spawn."""
+def spawned_children(parent: int, ps_output: str) -> list[int]:
+    """The children of ``parent`` started by multiprocessing's spawn, in ``ps`` output.
+
+    Args:
+        parent: The parent's pid.
+        ps_output: ``ps -A -ww -o pid= -o ppid= -o args=``: pid, parent pid, command line.
+    """
     workers = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        # The parent pid is the second field after the command name in parentheses.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"spawn_main" in cmdline:
-            workers.append(int(entry.name))
+    for line in ps_output.splitlines():
+        fields = line.split(None, 2)
+        if len(fields) == 3 and fields[1] == str(parent) and "spawn_main" in fields[2]:
+            workers.append(int(fields[0]))
     return sorted(workers)
+
+
+def worker_pids(parent: int) -> list[int]:
+    """uvicorn's worker processes, from ``ps`` (the same on Linux and macOS; no /proc).
+
+    ``-ww`` keeps ``ps`` from cutting command lines to a terminal width (COLUMNS).
+    """
+    listing = subprocess.run(
+        ["ps", "-A", "-ww", "-o", "pid=", "-o", "ppid=", "-o", "args="],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    )
+    return spawned_children(parent, listing.stdout)
 
 
 def _total_requests(metrics_text: str) -> float:
@@ -523,7 +535,7 @@ def _total_requests(metrics_text: str) -> float:
 def verify_workers(live: LiveStack, within: str) -> list[Check]:
     """Lab 6: several workers in multiprocess mode; every scrape sees every worker's counts."""
     pid = live.demo_app_pid()
-    workers = worker_pids(pid) if pid and os.path.isdir("/proc") else []
+    workers = worker_pids(pid) if pid else []
     checks = [
         Check(
             "demo_app runs two or more worker processes",

@@ -9,6 +9,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from playground.core.polling import wait_until
 from playground.native.processes import (
     ManagedProcess,
@@ -126,3 +128,18 @@ def test_child_stops_on_sigterm_even_when_the_runner_ignores_it(tmp_path: Path) 
     stop_processes([process], timeout=5)
 
     assert process.returncode == -signal.SIGTERM
+
+
+def test_without_proc_the_start_time_comes_from_ps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # macOS has no /proc: the same record logic must hold with ps's start time.
+    from playground.native import processes
+
+    monkeypatch.setattr(processes, "_HAS_PROC", False)
+    me = os.getpid()
+    started = process_start_ticks(me)
+    assert started is not None and abs(started - time.time()) < 24 * 3600 * 365
+    assert process_start_ticks(me) == started
+    assert PidRecord("me", me, started, "pytest").is_alive()
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    assert process_start_ticks(finished.pid) is None

@@ -1,7 +1,8 @@
 """The pure parts of `playground lab verify`: matchers, notifications, worker processes,
 scrape totals and the printout. Fakes stand in for /proc and the APIs' JSON."""
 
-from pathlib import Path
+import multiprocessing
+import os
 
 import pytest
 
@@ -12,6 +13,7 @@ from playground.teaching.labs import (
     matcher_matches,
     notified_alerts,
     silence_matches,
+    spawned_children,
     worker_pids,
 )
 
@@ -62,24 +64,33 @@ def test_notified_alerts_picks_the_alerts_of_each_status() -> None:
     assert [labels for _, labels in notified_alerts(notes, "resolved")] == [{"alertname": "B"}]
 
 
-def _process(proc: Path, pid: int, ppid: int, cmdline: str) -> None:
-    folder = proc / str(pid)
-    folder.mkdir()
-    # The command name may hold spaces and parentheses; the parent pid follows the last ")".
-    (folder / "stat").write_text(f"{pid} (python3 (x) y) S {ppid} {pid} {pid} 0 -1\n")
-    (folder / "cmdline").write_bytes(cmdline.replace(" ", "\0").encode())
-
-
-def test_worker_pids_are_the_spawned_children_of_the_parent(tmp_path: Path) -> None:
+def test_spawned_children_are_read_from_ps_output() -> None:
     spawn = "python -c from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5)"
-    _process(tmp_path, 100, 1, "python -m demo_app")
-    _process(tmp_path, 101, 100, spawn)
-    _process(tmp_path, 102, 100, spawn)
-    _process(tmp_path, 103, 100, "python -c from multiprocessing.resource_tracker import main")
-    _process(tmp_path, 200, 1, spawn)
-    (tmp_path / "self").mkdir()
-    assert worker_pids(100, tmp_path) == [101, 102]
-    assert worker_pids(200, tmp_path) == []
+    listing = "\n".join(
+        [
+            "  100     1 python -m demo_app",
+            f"  101   100 {spawn}",
+            f"  102   100 {spawn}",
+            "  103   100 python -c from multiprocessing.resource_tracker import main",
+            f"  200     1 {spawn}",
+            " 1100   100",  # no command line shown (a kernel thread): skipped
+        ]
+    )
+    assert spawned_children(100, listing) == [101, 102]
+    assert spawned_children(200, listing) == []
+
+
+def test_worker_pids_finds_a_real_spawned_child_without_proc() -> None:
+    # The same `ps` call on Linux and macOS: a real child started by multiprocessing's spawn.
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    child = context.Process(target=stop.wait, args=(30,))
+    child.start()
+    try:
+        assert child.pid in worker_pids(os.getpid())
+    finally:
+        stop.set()
+        child.join(10)
 
 
 def test_the_scrape_total_adds_every_request_series() -> None:

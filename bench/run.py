@@ -8,7 +8,6 @@ throughput.
 
 import contextlib
 import os
-import socket
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from bench.options import Options
 from bench.server import HOST, ServerProcess, pin_to_cpu, start_server
 from bench.stats import alternated, percentile
 from demo_app import paths
+from playground.core.net import free_port
 
 CALIBRATION = "hello"
 # A run in which the server had less of its CPU than this was slowed by another process.
@@ -89,12 +89,6 @@ class Results:
 def customer_paths(count: int) -> list[str]:
     """The paths of customers cus_00001 .. cus_<count>, all of which exist."""
     return [paths.CUSTOMER.replace("{customer_id}", f"cus_{n:05d}") for n in range(1, count + 1)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def _load(

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from bench import BenchError
 from bench.loadgen import fetch
+from playground.core.procfs import read_stat
 
 HOST = "127.0.0.1"
 READY_SECONDS = 30.0
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def pin_to_cpu(cpu: int | None) -> None:
@@ -31,11 +31,10 @@ def pin_to_cpu(cpu: int | None) -> None:
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used, from /proc/<pid>/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # The command name (field 2) may hold spaces; the fields after it are space-separated.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    # utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    stat = read_stat(pid)
+    if stat is None:
+        raise BenchError(f"process {pid} is gone: no /proc/{pid}/stat")
+    return stat.cpu_seconds
 
 
 @dataclass

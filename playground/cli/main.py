@@ -8,19 +8,18 @@ codes.
 
 import argparse
 import json
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from pydantic import ValidationError
 
 from playground.cli.scenario import add_scenario_parser
-from playground.core.clients import ApiError, ApiUnavailableError, DemoAppAdminClient
+from playground.core.clients import DemoAppAdminClient, StackApiError, StackUnavailableError
 from playground.core.errors import PlaygroundError
 from playground.core.settings import PlaygroundSettings
+from playground.core.signals import signals_as_interrupts, signals_ignored
 from playground.native.ports import port_problems
 from playground.native.stack import NativeStack, read_admin_token, stack_status, stop_stack
 from playground.teaching.drills import add_drill_parser
@@ -28,7 +27,6 @@ from playground.teaching.labs import add_lab_parser
 
 PRESETS = ("healthy", "error-storm", "slow-llm")
 EXIT_OK, EXIT_ERROR = 0, 1
-_SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _say(line: str) -> None:
@@ -41,11 +39,6 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
-    # SIGTERM (from `playground down`) and SIGHUP (terminal closed) stop like Ctrl-C.
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _print_urls(stack: NativeStack) -> None:
@@ -77,27 +70,21 @@ def _print_urls(stack: NativeStack) -> None:
 
 def cmd_up(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     """Start the stack and stay in the foreground until Ctrl-C or `playground down`."""
-    previous = {signum: signal.getsignal(signum) for signum in _SHUTDOWN_SIGNALS}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _stop_on_signal)
-    stack = NativeStack(settings, fresh=args.fresh, report=_say)
-    try:
-        stack.start()
-        _print_urls(stack)
-        stack.supervise()
-    except KeyboardInterrupt:
-        _say("stopping")
-        return EXIT_OK
-    finally:
-        # A second Ctrl-C must not cut the shutdown short.
-        for signum in _SHUTDOWN_SIGNALS:
-            signal.signal(signum, signal.SIG_IGN)
-        # A failed start has already stopped what it started.
-        if stack.is_running:
-            stack.stop()
-            _say("stopped")
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    with signals_as_interrupts():
+        stack = NativeStack(settings, fresh=args.fresh, report=_say)
+        try:
+            stack.start()
+            _print_urls(stack)
+            stack.supervise()
+        except KeyboardInterrupt:
+            _say("stopping")
+            return EXIT_OK
+        finally:
+            with signals_ignored():
+                # A failed start has already stopped what it started.
+                if stack.is_running:
+                    stack.stop()
+                    _say("stopped")
 
 
 def cmd_down(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
@@ -133,11 +120,11 @@ def cmd_faults(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
                 result = admin.reset()
             else:
                 result = admin.set_faults(args.json)
-    except ApiUnavailableError:
+    except StackUnavailableError:
         raise PlaygroundError(
             f"demo_app is not answering at {url}. Start the stack with `playground up`."
         ) from None
-    except ApiError as exc:
+    except StackApiError as exc:
         if exc.status_code in (401, 403):
             raise PlaygroundError(
                 f"demo_app refused the admin token in {settings.PLAYGROUND_RUN_DIR / 'admin-token'}"

@@ -1,10 +1,7 @@
 """`playground scenario NAME`: run a load scenario and watch the alerts' lifecycle.
 
 The subcommand only parses arguments and finds the stack (native, or compose's published
-ports); ScenarioRunner (playground/scenarios/runner.py) does the work. Wire it into the CLI with:
-
-    from playground.cli.scenario import add_scenario_parser
-    add_scenario_parser(commands)    # in build_parser(), beside the other subcommands
+ports); ScenarioRunner (playground/scenarios/runner.py) does the work.
 
 Exit status: 0 when the run completed and every transition came within its predicted
 window; 1 otherwise (an error, Ctrl-C, a late or missing transition), with the reason printed.
@@ -19,9 +16,10 @@ from pathlib import Path
 from loadtest.scenarios import SCENARIOS
 from playground.core.errors import PlaygroundError
 from playground.core.settings import LOOPBACK, PlaygroundSettings
+from playground.core.signals import signals_as_interrupts
 from playground.native.stack import read_admin_token
 from playground.scenarios.plan import RESULTS_DIR, RunOptions
-from playground.scenarios.runner import ScenarioRunner, Target, signals_as_interrupts
+from playground.scenarios.runner import ScenarioRunner, Target
 
 EXIT_OK, EXIT_FAILED = 0, 1
 # Where compose keeps the generated admin token, inside the demo_app container.

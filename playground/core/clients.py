@@ -14,15 +14,16 @@ from playground.core.errors import PlaygroundError
 DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
-class ApiError(PlaygroundError):
-    """An API answered with an error, or not at all."""
+class StackApiError(PlaygroundError):
+    """One of the stack's APIs (Prometheus, Alertmanager, receiver, demo_app admin) answered
+    with an error, or not at all. Not demo_app.errors.ApiError, which demo_app raises to answer."""
 
     def __init__(self, message: str, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
 
 
-class ApiUnavailableError(ApiError):
+class StackUnavailableError(StackApiError):
     """Nothing answered: the part is not running, or not on that port."""
 
 
@@ -56,11 +57,11 @@ class _Client:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise ApiUnavailableError(
+            raise StackUnavailableError(
                 f"{method} {self.base_url}{path} failed: {type(exc).__name__}: {exc}"
             ) from exc
         if response.is_error:
-            raise ApiError(
+            raise StackApiError(
                 f"{method} {self.base_url}{path} answered HTTP {response.status_code}: "
                 f"{response.text[:500]}",
                 response.status_code,
@@ -74,7 +75,7 @@ class _Client:
         """Whether ``path`` answers 2xx now."""
         try:
             self._request("GET", path)
-        except ApiError:
+        except StackApiError:
             return False
         return True
 
@@ -88,7 +89,7 @@ class PrometheusClient(_Client):
     def _data(self, path: str, **params: Any) -> Any:
         body = self._json("GET", f"/api/v1/{path}", params=params)
         if body.get("status") != "success":
-            raise ApiError(f"{self.base_url}/api/v1/{path}: {body}")
+            raise StackApiError(f"{self.base_url}/api/v1/{path}: {body}")
         return body["data"]
 
     def alerts(self) -> list[dict[str, Any]]:
@@ -158,9 +159,6 @@ class AlertmanagerClient(_Client):
         if filters:
             params["filter"] = filters
         return self._json("GET", "/api/v2/alerts", params=params)
-
-    def alert_groups(self) -> list[dict[str, Any]]:
-        return self._json("GET", "/api/v2/alerts/groups")
 
     def config_yaml(self) -> str:
         """The configuration Alertmanager loaded, as written (/api/v2/status)."""

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from playground.core.polling import wait_until
+from playground.core.procfs import read_stat
 
 _PR_SET_PDEATHSIG = 1
 _POLL_SECONDS = 0.05
@@ -69,14 +70,8 @@ def process_start_ticks(pid: int) -> int | None:
     """
     if not _HAS_PROC:
         return _ps_start_seconds(pid)
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and parentheses: split after it.
-    fields = stat.rsplit(")", 1)[1].split()
-    state, start_ticks = fields[0], fields[19]
-    return None if state in ("Z", "X") else int(start_ticks)
+    stat = read_stat(pid)
+    return None if stat is None or stat.is_dead else stat.start_ticks
 
 
 def _ps_start_seconds(pid: int) -> int | None:

@@ -31,10 +31,10 @@ import httpx
 
 from playground.core.clients import (
     AlertmanagerClient,
-    ApiError,
     DemoAppAdminClient,
     PrometheusClient,
     ReceiverClient,
+    StackApiError,
 )
 from playground.core.errors import (
     PlaygroundError,
@@ -91,9 +91,6 @@ class StackUrls:
             prometheus=f"http://{LOOPBACK}:{settings.PROMETHEUS_PORT}",
             grafana=f"http://{LOOPBACK}:{settings.GRAFANA_PORT}",
         )
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -527,7 +524,7 @@ class NativeStack:
             lines.append(f"== {title}")
             try:
                 lines.extend(f"  {line}" for line in read() or ["(none)"])
-            except ApiError as exc:
+            except StackApiError as exc:
                 lines.append(f"  unavailable: {exc}")
         return "\n".join(lines)
 

@@ -12,7 +12,6 @@ import csv
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from loadtest.scenarios import PhaseLengths
 from playground.core.errors import PlaygroundError
+from playground.core.net import free_port
 from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
 from playground.native.processes import ManagedProcess, stop_processes
@@ -32,12 +32,6 @@ LOCUST_START_TIMEOUT = 60.0
 # After SIGINT Locust writes its HTML and CSV reports and exits; this long at most.
 LOCUST_STOP_TIMEOUT = 20.0
 _LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def parse_log_time(line: str) -> float | None:
@@ -118,7 +112,7 @@ class LocustRun:
             master += ["--metrics-linger-seconds", f"{metrics_linger_seconds:g}"]
         self.processes: list[ManagedProcess] = []
         if workers:
-            port = _free_port()
+            port = free_port()
             master += [
                 "--master",
                 "--master-bind-host",

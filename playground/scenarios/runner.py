@@ -17,11 +17,8 @@ healthy before the runner returns. If the runner itself is killed, Locust exits 
 state stays, and `playground faults reset` clears it.
 """
 
-import contextlib
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,12 +27,13 @@ from typing import Any
 from loadtest.scenarios import Scenario
 from playground.core.clients import (
     AlertmanagerClient,
-    ApiError,
     DemoAppAdminClient,
     PrometheusClient,
     ReceiverClient,
+    StackApiError,
 )
 from playground.core.errors import PlaygroundError
+from playground.core.signals import signals_ignored
 from playground.scenarios.lifecycle import LIFECYCLE, Kind
 from playground.scenarios.locust_run import LOCUST_STOP_TIMEOUT, LocustRun
 from playground.scenarios.plan import (
@@ -88,39 +86,6 @@ class Target:
 
 
 # --- the run -----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def signals_as_interrupts() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop a run like Ctrl-C does (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-@contextlib.contextmanager
-def signals_ignored() -> Iterator[None]:
-    """While cleaning up, a second Ctrl-C must not cut the cleanup short."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    names = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in names}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 @dataclass
@@ -199,7 +164,7 @@ class ScenarioRunner:
             raise PlaygroundError(f"The stack is not up: no answer from {', '.join(down)}. {hint}")
         try:
             self.admin.faults()
-        except ApiError as exc:
+        except StackApiError as exc:
             raise PlaygroundError(
                 f"demo_app's admin API refused the token (HTTP {exc.status_code}). "
                 + (
@@ -229,7 +194,7 @@ class ScenarioRunner:
         def read(name: str, call: Callable[[], Any]) -> Any:
             try:
                 return call()
-            except ApiError as exc:
+            except StackApiError as exc:
                 if name not in self._poll_warnings:
                     self._poll_warnings.add(name)
                     self.say(f"  warning: polling {name} failed: {exc}")
@@ -360,7 +325,7 @@ class ScenarioRunner:
             if rule is not None and rule.signal:
                 try:
                     result = self.prometheus.query_range(rule.signal, start, end, step)
-                except ApiError as exc:
+                except StackApiError as exc:
                     self.say(f"  warning: no data for the {name} panel: {exc}")
                     result = []
                 for series in result[:1]:
@@ -431,7 +396,7 @@ class ScenarioRunner:
             try:
                 self.admin.reset()
                 self.say("faults reset to healthy")
-            except ApiError as exc:
+            except StackApiError as exc:
                 problems.append(
                     f"Resetting demo_app's faults failed: {exc}. Run `playground faults reset`."
                 )

@@ -25,7 +25,12 @@ from typing import Any, Literal, get_args
 import yaml
 
 from playground.configs.rule_profiles import live_profile, scale_query
-from playground.core.clients import ApiError, ApiUnavailableError, PrometheusClient, sample_value
+from playground.core.clients import (
+    PrometheusClient,
+    StackApiError,
+    StackUnavailableError,
+    sample_value,
+)
 from playground.core.errors import PlaygroundError
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import AlertProfile, PlaygroundSettings
@@ -212,7 +217,7 @@ def run_query(prometheus: PrometheusClient, query: Query, profile: AlertProfile)
     """Run one query (scaled to ``profile``) and compare its result with the expectation.
 
     Raises:
-        ApiError: Prometheus refused the query (a parse error) or did not answer.
+        StackApiError: Prometheus refused the query (a parse error) or did not answer.
     """
     expr = scale_query(query.expr, profile)
     samples = tuple(prometheus.query(expr))
@@ -383,13 +388,13 @@ def cmd_drill(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
         try:
             profile = live_profile(prometheus) or settings.ALERT_PROFILE
             results = [run_query(prometheus, query, profile) for query in drill.queries]
-        except ApiUnavailableError:
+        except StackUnavailableError:
             print(format_drill(drill, None, settings.ALERT_PROFILE))
             raise PlaygroundError(
                 f"Prometheus is not answering at {url}: start the stack with `playground up` "
                 "to see the live results."
             ) from None
-        except ApiError as exc:
+        except StackApiError as exc:
             raise PlaygroundError(f"A query of {drill.name} failed: {exc}") from None
     print(format_drill(drill, results, profile))
     return EXIT_OK

@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from playground.configs.rule_profiles import live_profile, parse_duration_ms, scale_query
 from playground.core.clients import (
     AlertmanagerClient,
-    ApiError,
-    ApiUnavailableError,
     DemoAppAdminClient,
     PrometheusClient,
     ReceiverClient,
+    StackApiError,
+    StackUnavailableError,
     sample_value,
 )
 from playground.core.errors import PlaygroundError
@@ -96,7 +97,7 @@ class LabDemoApp(DemoAppAdminClient):
         try:
             response = httpx.get(f"{self.base_url}/metrics", timeout=5, trust_env=False)
         except httpx.TransportError as exc:
-            raise ApiUnavailableError(f"GET {self.base_url}/metrics failed: {exc}") from exc
+            raise StackUnavailableError(f"GET {self.base_url}/metrics failed: {exc}") from exc
         response.raise_for_status()
         return response.text
 
@@ -454,7 +455,7 @@ def verify_cardinality(live: LiveStack, within: str) -> list[Check]:
     """Lab 5: the capped bad metric grew to its cap, the head grew, and it is off again."""
     try:
         demo = live.demo_app.cardinality_demo()
-    except ApiError as exc:
+    except StackApiError as exc:
         raise PlaygroundError(
             f"Cannot read demo_app's cardinality switch ({exc}): lab 5 needs the native stack "
             "started by `playground up` from this folder (its admin token is in .run/)."
@@ -528,8 +529,12 @@ def worker_pids(parent: int) -> list[int]:
 
 
 def _total_requests(metrics_text: str) -> float:
-    pattern = re.compile(r"^http_requests_total\{[^}]*\} (\S+)$", re.MULTILINE)
-    return sum(float(value) for value in pattern.findall(metrics_text))
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+        if sample.name == "http_requests_total"
+    )
 
 
 def verify_workers(live: LiveStack, within: str) -> list[Check]:
@@ -768,7 +773,7 @@ def cmd_lab(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
             checks = chosen.verify(live, args.within)
         finally:
             live.close()
-    except ApiUnavailableError as exc:
+    except StackUnavailableError as exc:
         raise PlaygroundError(
             f"The stack is not answering ({exc}). Start it: `playground up`."
         ) from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
+
 COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 ENV_FILE = REPO_ROOT / ".env"
 
@@ -211,13 +212,6 @@ def interpolate_fn() -> Callable[[str, Mapping[str, str]], str]:
 def parse_env_fn() -> Callable[[str], dict[str, str]]:
     """The .env parser itself, for its unit tests."""
     return parse_env_file
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (other helpers' tests run in parallel)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -17,17 +17,16 @@ import pytest
 import yaml
 
 from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
 from playground.core.settings import PlaygroundSettings
 from playground.native.tools import Tools as PlaygroundTools
-
-_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class Repo:
     """Where the configs live, and their parsed contents."""
 
-    root: Path = _ROOT
+    root: Path = REPO_ROOT
     profiles: tuple[str, ...] = ("lab", "realistic")
     runbook_url_base: str = (
         "https://github.com/example/observability-playground/blob/main/docs/runbooks.md#"

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from playground.core.paths import REPO_ROOT
 from tests.support import grafana
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
 
 
 @pytest.fixture(scope="session")

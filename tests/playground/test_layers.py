@@ -5,6 +5,7 @@ an `if TYPE_CHECKING:` block counts like any other: those are where cycles hide.
 """
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -150,6 +151,29 @@ def test_playground_imports_only_run_down_its_layers(repo_graph: Graph) -> None:
 
 def test_no_first_party_module_imports_itself_through_a_cycle(repo_graph: Graph) -> None:
     assert cycles(repo_graph) == []
+
+
+def subpackage_edges(graph: Graph) -> set[tuple[str, str]]:
+    """Which layer imports which (or which other package), once each."""
+    edges = set()
+    for module, targets in graph.items():
+        if (layer := layer_of(module)) is None:
+            continue
+        for target in targets:
+            top = target.split(".")[0]
+            other = layer_of(target) if top == "playground" else top
+            if other and other != layer:
+                edges.add((layer, other))
+    return edges
+
+
+def test_the_architecture_diagram_draws_the_imports_between_subpackages(
+    repo_graph: Graph,
+) -> None:
+    text = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    diagram = text.split("## The playground package", 1)[1].split("```mermaid", 1)[1]
+    drawn = set(re.findall(r"^\s*(\w+) --> (\w+)\s*$", diagram.split("```", 1)[0], re.M))
+    assert drawn == subpackage_edges(repo_graph)
 
 
 def _write(root: Path, files: Mapping[str, str]) -> None:

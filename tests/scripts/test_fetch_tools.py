@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
 from playground.core.settings import PlaygroundSettings
 from playground.native.downloads import pinned_versions
 from tests.support.releases import Releases, serving
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts" / "fetch-tools.sh"
 
 

@@ -18,10 +18,10 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
 from playground.native.processes import ManagedProcess, stop_processes
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_LATENCY = "http_request_duration_seconds"
 CLIENT_LATENCY = "locust_request_duration_seconds"
 # How long Locust's master may take to import, start and serve /metrics.

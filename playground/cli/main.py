@@ -21,7 +21,13 @@ from playground.core.errors import PlaygroundError
 from playground.core.settings import PlaygroundSettings
 from playground.core.signals import signals_as_interrupts, signals_ignored
 from playground.native.ports import port_problems
-from playground.native.stack import NativeStack, read_admin_token, stack_status, stop_stack
+from playground.native.stack import (
+    NativeStack,
+    native_ports,
+    read_admin_token,
+    stack_status,
+    stop_stack,
+)
 from playground.teaching.drills import add_drill_parser
 from playground.teaching.labs import add_lab_parser
 
@@ -166,7 +172,7 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def cmd_preflight(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     """Every port problem at once, so one edit of .env.override fixes them all."""
-    ports = settings.compose_ports() if args.compose else settings.ports()
+    ports = settings.compose_ports() if args.compose else native_ports(settings)
     command = "docker compose up" if args.compose else "make up"
     problems = port_problems(ports, command)
     for problem in problems:

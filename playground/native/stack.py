@@ -260,15 +260,12 @@ class NativeStack:
         tools = Tools(settings)
         prometheus, alertmanager = tools.prometheus(), tools.alertmanager(paths.tools)
         grafana = tools.grafana()
-        ports = settings.ports()
         if grafana is None:
             self.report(
                 "no Grafana in .tools (Debian's packages have none): running without it; "
                 "`PLAYGROUND_TOOLS_SOURCE=official make setup` installs it"
             )
-        else:
-            ports["GRAFANA_PORT"] = settings.GRAFANA_PORT
-        check_ports(ports)
+        check_ports(native_ports(settings))
         if self.fresh:
             for data in (paths.prometheus_data, paths.alertmanager_data):
                 shutil.rmtree(data, ignore_errors=True)
@@ -570,6 +567,14 @@ def stop_stack(settings: PlaygroundSettings, report: Callable[[str], None]) -> l
         stopped.append("playground")
     stopped += stop_records(PidRecord.load_all(paths.pids), paths.pids, timeout)
     return stopped
+
+
+def native_ports(settings: PlaygroundSettings) -> dict[str, int]:
+    """Every port `playground up` listens on: Grafana's too where it is installed."""
+    ports = settings.ports()
+    if Tools(settings).grafana() is not None:
+        ports["GRAFANA_PORT"] = settings.GRAFANA_PORT
+    return ports
 
 
 @dataclass(frozen=True)

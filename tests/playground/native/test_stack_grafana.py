@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from playground.core.settings import PlaygroundSettings
-from playground.native.stack import PARTS, NativeStack, stack_status
+from playground.native.stack import PARTS, NativeStack, native_ports, stack_status
 
 SettingsFactory = Callable[..., PlaygroundSettings]
 REAL_TOOLS = Path(__file__).resolve().parents[3] / ".tools"
@@ -102,3 +102,16 @@ def test_up_without_grafana_says_so_once_and_runs_the_rest(
 
     assert names == list(PARTS)
     assert len([line for line in lines if "no Grafana" in line]) == 1
+
+
+def test_grafanas_port_is_checked_only_where_grafana_is_installed(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    with_grafana = make_settings(PLAYGROUND_TOOLS_DIR=_tools(tmp_path / "a", with_grafana=True))
+    without = make_settings(PLAYGROUND_TOOLS_DIR=_tools(tmp_path / "b", with_grafana=False))
+
+    assert native_ports(with_grafana) == {
+        **with_grafana.ports(),
+        "GRAFANA_PORT": with_grafana.GRAFANA_PORT,
+    }
+    assert native_ports(without) == without.ports()

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test test-realistic test-saturation lint bench preflight preflight-compose clean
+.PHONY: setup up test test-incidents test-realistic test-saturation lint bench preflight preflight-compose clean
 
 # Idempotent: rebuilds the venv only when a requirements file changed, and fetches the
 # Prometheus/Alertmanager binaries only when they are missing or at the wrong version.
@@ -33,6 +33,13 @@ preflight-compose: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Every incident of docs/incidents/incidents.yaml played on one live native stack (about 20
+# minutes): its alerts fire (or none, for a customer report) and its evidence PromQL shows
+# the diagnosis. Apart from `make test` because each incident waits for real alert windows
+# and `for` durations; CI runs it after `make test` (.ci/run).
+test-incidents: setup
+	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v
 
 # Opt-in, about 45 minutes: the realistic profile's error-storm and slow-llm scenarios on a
 # fresh native stack, every transition checked against its predicted window

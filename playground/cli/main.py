@@ -1,5 +1,5 @@
 """The `playground` command: up, down, status, preflight, faults, render-rules, scenario,
-drill and lab.
+drill, lab and incident.
 
 A thin layer over NativeStack (native/stack.py), the clients (core/clients.py) and the rule
 profiles (configs/rule_profiles.py): it parses arguments, prints, and turns errors into exit
@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from playground.cli.incident import add_incident_parser
 from playground.cli.scenario import add_scenario_parser
 from playground.core.clients import DemoAppAdminClient, StackApiError, StackUnavailableError
 from playground.core.errors import PlaygroundError
@@ -235,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenario_parser(commands)
     add_drill_parser(commands)
     add_lab_parser(commands)
+    add_incident_parser(commands)
     return parser
 
 

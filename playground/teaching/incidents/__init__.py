@@ -1,0 +1,1 @@
+"""The incident game: the catalogue (docs/incidents/incidents.yaml), grading, and the game."""

@@ -39,13 +39,17 @@ DRILLS_DIR = REPO_ROOT / "docs" / "drills"
 DRILLS_FILE = DRILLS_DIR / "drills.yaml"
 EXIT_OK, EXIT_ERROR = 0, 1
 
-Needs = Literal["traffic", "errors", "slow-llm", "fault"]
+Needs = Literal["traffic", "errors", "slow-llm", "fault", "load"]
 # What a learner does to make each condition true; printed beside a shape that does not show.
 NEEDS_HINTS: dict[str, str] = {
     "traffic": "steady traffic (`playground scenario baseline`, or any load)",
     "errors": "some 5xx (`playground faults preset error-storm`, then `playground faults reset`)",
     "slow-llm": "the slow-llm preset on for a whole window (`playground faults preset slow-llm`)",
     "fault": "a fault preset on (`playground faults preset error-storm`)",
+    "load": (
+        "Locust running with its metrics scraped (`playground scenario baseline`; past "
+        "saturation: docs/labs/06-several-workers.md, section 3)"
+    ),
 }
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,

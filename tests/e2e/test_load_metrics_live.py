@@ -18,9 +18,11 @@ import httpx
 import pytest
 
 from loadtest.scenarios import STEADY_USERS, PhaseLengths
+from playground.configs.rule_profiles import live_profile
 from playground.core.polling import wait_until
 from playground.native.stack import NativeStack
 from playground.scenarios.locust_run import LocustRun
+from playground.teaching.drills import load_drills, run_query
 
 pytestmark = pytest.mark.e2e
 
@@ -129,6 +131,22 @@ def test_every_load_test_dashboard_query_returns_data_while_locust_runs(
         prometheus.close()
     report = "\n".join(f"- {c.name}: {c.outcome}\n    {c.expr}" for c in pending)
     assert not pending, f"{len(pending)} queries showed nothing:\n{report}"
+
+
+def test_the_drills_load_queries_return_the_shape_their_answer_describes(
+    native_stack: NativeStack, run: Run
+) -> None:
+    queries = [q for d in load_drills().values() for q in d.queries if q.needs == "load"]
+    assert queries, "no drill query needs load"
+    profile = live_profile(native_stack.prometheus)
+    deadline = time.monotonic() + 40
+    while True:
+        results = [run_query(native_stack.prometheus, q, profile) for q in queries]
+        if all(r.matches for r in results) or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    failed = [f"- {r.query.title}: {r.expr}: {r.why}" for r in results if not r.matches]
+    assert not failed, "\n".join(failed)
 
 
 def test_after_the_run_the_clients_count_equals_the_servers_through_prometheus(

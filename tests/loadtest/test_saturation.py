@@ -43,15 +43,21 @@ PROBE_USERS, PROBE_SECONDS = 4, 8
 HEAVY_SECONDS = 12
 # Users sized so that N / throughput (Little's law: the time each request takes, all of it
 # queueing beyond demo_app's own few ms) is at least this, and at least MIN_HEAVY_USERS.
-QUEUE_TARGET_SECONDS = 0.1
-MIN_HEAVY_USERS, MAX_HEAVY_USERS = 30, 300
+# The probe's few users do not saturate demo_app, so its throughput is below what demo_app can
+# serve (measured: 194-311/s against a capacity of 260-610/s): 0.2 s of it leaves margin.
+QUEUE_TARGET_SECONDS = 0.2
+MIN_HEAVY_USERS, MAX_HEAVY_USERS = 40, 300
 # The claims, with margin: the heavy run's client p95 is more than GAP_FACTOR times the
 # server's and more than GAP_SECONDS above it (measured: ~20x and ~200 ms).
 GAP_FACTOR, GAP_SECONDS = 3.0, 0.05
 # Open arrivals at this multiple of the heavy run's throughput: more than demo_app served
 # with its queue full, so the queue grows instead of being capped by the user count.
 OPEN_RATE_FACTOR = 1.3
-OPEN_SECONDS = 12
+OPEN_SECONDS = 15
+# Measured: the open model's p95 was 1.9 to 9.6 times the closed test's. Its slowest
+# requests are still queued when the run stops and are never timed, so its p95 itself is
+# understated; the queue (unread requests at demo_app) shows the growth directly.
+OPEN_P95_FACTOR = 1.5
 
 
 @dataclass
@@ -63,13 +69,17 @@ class Run:
     server_p95: float
     server_waiting: float  # demo_app sockets holding an unread request, mean of samples
     client_waiting: float  # Locust sockets holding an unread response
+    in_flight_peak: float  # the most http_requests_inprogress demo_app reported
+    failures: float
 
     def __str__(self) -> str:
         return (
             f"{self.users} users: {self.throughput:.0f}/s, client p95 "
             f"{self.client_p95 * 1000:.0f} ms, server p95 {self.server_p95 * 1000:.0f} ms, "
             f"unread requests at demo_app {self.server_waiting:.1f}, "
-            f"unread responses at Locust {self.client_waiting:.1f}"
+            f"unread responses at Locust {self.client_waiting:.1f}, "
+            f"in flight inside demo_app at most {self.in_flight_peak:.0f}, "
+            f"{self.failures:.0f} failed"
         )
 
 
@@ -102,9 +112,22 @@ def run(tmp_path: Path, app: DemoApp, args: list[str], users: int, seconds: floa
     locust = start_locust(
         tmp_path / f"run{time.monotonic_ns()}",
         "saturation.py",
-        ["--host", app.url, "-t", f"{seconds:g}s", "--stop-timeout", "2", *args],
+        # Failures (timeouts, arrivals dropped at the in-flight bound) are part of the
+        # experiment, counted in the report, not a reason for Locust's exit code.
+        [
+            "--host",
+            app.url,
+            "-t",
+            f"{seconds:g}s",
+            "--stop-timeout",
+            "2",
+            "--exit-code-on-error",
+            "0",
+            *args,
+        ],
     )
     samples = []
+    in_flight = [0.0]
     try:
         locust.wait_serving()
         final: list = []
@@ -113,6 +136,10 @@ def run(tmp_path: Path, app: DemoApp, args: list[str], users: int, seconds: floa
             with contextlib.suppress(httpx.TransportError):
                 final = scrape(locust.metrics_url)
             samples.append(socket_queues(port))
+            # demo_app's own /metrics waits in the same queue: a scrape may time out.
+            with contextlib.suppress(httpx.TransportError):
+                page = scrape(app.url)
+                in_flight += [s.value for s in page if s.name == "http_requests_inprogress"]
             time.sleep(0.25)
         assert locust.master.returncode == 0, locust.master.log_excerpt()
     except Exception:
@@ -131,6 +158,8 @@ def run(tmp_path: Path, app: DemoApp, args: list[str], users: int, seconds: floa
         server_p95=histogram_quantile(0.95, server),
         server_waiting=sum(s for s, _ in samples) / max(1, len(samples)),
         client_waiting=sum(c for _, c in samples) / max(1, len(samples)),
+        in_flight_peak=max(in_flight),
+        failures=sum(s.value for s in final if s.name == "locust_request_failures_total"),
     )
 
 
@@ -156,6 +185,9 @@ def test_past_saturation_the_clients_p95_exceeds_the_servers_and_an_open_model_s
     # The waiting is at demo_app's end: requests sit unread in its sockets far more often
     # than responses sit unread in Locust's (Locust is not the bottleneck).
     assert heavy.server_waiting > 2 * heavy.client_waiting, report
+    # ...and outside demo_app's in-progress gauge, which stays far below the users: the
+    # queue is invisible to DemoAppSaturated (more than 50 in flight).
+    assert heavy.in_flight_peak < heavy.users / 2, report
 
     # 2. The same requests arriving on their own (open model) at a little more than the
     # rate the closed test reported: the queue is no longer capped by the user count.
@@ -163,6 +195,8 @@ def test_past_saturation_the_clients_p95_exceeds_the_servers_and_an_open_model_s
     open_args = ["OpenModelCustomer", "-u", "1", "-r", "1", "--arrival-rate", f"{rate:.0f}"]
     opened = run(tmp_path, healthy_demo_app, open_args, 1, OPEN_SECONDS)
     report += f"\nopen at {rate:.0f}/s: {opened}"
-    assert opened.client_p95 > 2 * heavy.client_p95, report
+    # A closed test can never queue more requests than it has users; open arrivals can.
+    assert opened.server_waiting > heavy.users, report
+    assert opened.client_p95 > OPEN_P95_FACTOR * heavy.client_p95, report
     assert opened.server_p95 < opened.client_p95 / GAP_FACTOR, report
     print(report)

@@ -12,7 +12,8 @@ from playground.configs.rule_profiles import scale_query
 from playground.core.paths import REPO_ROOT
 from playground.teaching.drills import Drill, rendered_pages, stale_pages
 
-# The questions issue 7 asks for: the design notes' and a strong interviewer's.
+# The questions issue 7 asks for (the design notes' and a strong interviewer's), and issue
+# 16's about the load tester's view.
 EXPECTED_DRILLS = {
     "p99-latency-slo",
     "error-rate-slo-burn-rates",
@@ -27,6 +28,7 @@ EXPECTED_DRILLS = {
     "for-and-alert-latency",
     "group-wait-group-interval",
     "absence-of-data",
+    "load-tester-vs-server-p95",
 }
 # The notes' known mistakes: a phrase of the quoted claim, and the drill that corrects it.
 KNOWN_MISTAKES = {

@@ -71,7 +71,6 @@ class PlaygroundSettings(BaseSettings):
     GRAFANA_IMAGE: str | None = None
     # Where the official archives come from; tests point these at a loopback server.
     PLAYGROUND_RELEASES_GITHUB_URL: str = "https://github.com"
-    PLAYGROUND_RELEASES_GRAFANA_DL_URL: str = "https://dl.grafana.com"
     PLAYGROUND_RELEASES_GRAFANA_API_URL: str = "https://grafana.com"
     # A CA bundle for a TLS-intercepting proxy (else SSL_CERT_FILE, else the system's).
     PLAYGROUND_CA_BUNDLE: Path | None = None

@@ -13,12 +13,15 @@ Where the URLs and checksum files come from (primary sources, not guesses):
   (``sha256sum`` lines for every archive). The archive's single top folder,
   ``<project>-<version>.<os>-<arch>``, holds the binaries. grafana/docker-otel-lgtm
   (docker/download-prometheus.sh) downloads and checks Prometheus exactly this way.
-- Grafana OSS: ``https://dl.grafana.com/oss/release/grafana-<version>.<os>-<arch>.tar.gz``;
-  its SHA-256 is published by grafana.com's download API,
-  ``/api/downloads/grafana/versions/<version>/packages/<arch>/<os>`` (JSON, key
-  ``sha256``), as grafana/docker-otel-lgtm's docker/download-grafana.sh reads it. The
-  archive's top folder holds ``bin/grafana``, ``conf/`` and ``public/``: Grafana runs from
-  the whole tree, so the tree is kept.
+- Grafana OSS: grafana.com's download API,
+  ``https://grafana.com/api/downloads/grafana/versions/<version>/packages/<arch>/<os>``,
+  answers JSON whose ``url`` is the archive and ``sha256`` its checksum. The archive's name
+  carries a build number since 12.x (``dl.grafana.com/grafana/release/<version>/
+  grafana_<version>_<build>_<os>_<arch>.tar.gz``; older releases were
+  ``dl.grafana.com/oss/release/grafana-<version>.<os>-<arch>.tar.gz``), so the URL is taken
+  from the API, never built: grafana/docker-otel-lgtm's docker/download-grafana.sh does the
+  same. The archive's top folder holds ``bin/grafana``, ``conf/`` and ``public/``: Grafana
+  runs from the whole tree, so the tree is kept.
 
 The network: ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured (httpx reads them),
 and so is a custom CA bundle (``PLAYGROUND_CA_BUNDLE``, else ``SSL_CERT_FILE``). Connecting
@@ -43,6 +46,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -56,7 +60,6 @@ CHUNK = 1 << 16
 PROGRESS_INTERVAL_S = 1.0
 
 GITHUB = "https://github.com"
-GRAFANA_DL = "https://dl.grafana.com"
 GRAFANA_API = "https://grafana.com"
 
 # Answers that mean "not from here" (a proxy refusing, a gateway failing), not "no such
@@ -121,10 +124,10 @@ def platform_of(system: str, machine: str) -> Platform:
 
 @dataclass(frozen=True)
 class Bases:
-    """Where the releases are downloaded from; tests point all three at a loopback server."""
+    """Where the releases are found; tests point both at a loopback server. (Grafana's
+    archive URL comes from its API's answer.)"""
 
     github: str = GITHUB
-    grafana_dl: str = GRAFANA_DL
     grafana_api: str = GRAFANA_API
 
 
@@ -135,7 +138,7 @@ class Release:
     Attributes:
         name: The tool's name, also the folder under ``dist/``.
         version: Its release, e.g. ``3.13.3``.
-        archive_url: The ``.tar.gz``.
+        archive_url: The ``.tar.gz``; empty when the checksum source names it (Grafana).
         checksum_url: ``sha256sums.txt`` (promu) or the grafana.com API (JSON).
         binaries: Paths inside the archive's top folder, linked into ``bin/`` by file name.
     """
@@ -146,9 +149,17 @@ class Release:
     checksum_url: str
     binaries: tuple[str, ...]
 
+
+@dataclass(frozen=True)
+class Published:
+    """What a release publishes for one archive: where it is and its SHA-256."""
+
+    url: str
+    sha256: str
+
     @property
-    def archive_name(self) -> str:
-        return self.archive_url.rsplit("/", 1)[1]
+    def name(self) -> str:
+        return urlsplit(self.url).path.rsplit("/", 1)[1]
 
 
 def promu_release(
@@ -166,11 +177,11 @@ def promu_release(
 
 
 def grafana_release(version: str, platform: Platform, bases: Bases) -> Release:
-    """Grafana OSS's archive and the grafana.com API entry that gives its SHA-256."""
+    """Grafana OSS: the grafana.com API entry that names its archive and SHA-256."""
     return Release(
         name="grafana",
         version=version,
-        archive_url=f"{bases.grafana_dl}/oss/release/grafana-{version}.{platform.os}-{platform.arch}.tar.gz",
+        archive_url="",
         checksum_url=(
             f"{bases.grafana_api}/api/downloads/grafana/versions/{version}"
             f"/packages/{platform.arch}/{platform.os}"
@@ -228,24 +239,28 @@ def _get(http: httpx.Client, url: str) -> httpx.Response:
     return response
 
 
-def published_sha256(http: httpx.Client, release: Release) -> str:
-    """The SHA-256 the release publishes for its archive.
+def published(http: httpx.Client, release: Release) -> Published:
+    """The archive's URL and the SHA-256 the release publishes for it.
 
     Raises:
         DownloadError: The checksum source does not name the archive.
     """
     body = _get(http, release.checksum_url).text
-    if release.checksum_url.endswith("sha256sums.txt"):
+    if release.archive_url:  # promu: sha256sums.txt lists every platform's archive
+        name = release.archive_url.rsplit("/", 1)[1]
         for line in body.splitlines():
-            digest, _, name = line.strip().partition("  ")
-            if name.lstrip("*") == release.archive_name:
-                return digest.lower()
-        raise DownloadError(f"{release.checksum_url} lists no {release.archive_name}")
+            digest, _, listed = line.strip().partition("  ")
+            if listed.lstrip("*") == name:
+                return Published(release.archive_url, digest.lower())
+        raise DownloadError(f"{release.checksum_url} lists no {name}")
     try:
-        digest = json.loads(body)["sha256"]
+        answer = json.loads(body)
+        # A relative url is resolved against the API's own address.
+        return Published(
+            urljoin(release.checksum_url, answer["url"]), str(answer["sha256"]).lower()
+        )
     except (ValueError, KeyError, TypeError) as exc:
-        raise DownloadError(f"{release.checksum_url}: no sha256 in the answer") from exc
-    return str(digest).lower()
+        raise DownloadError(f"{release.checksum_url}: no url and sha256 in the answer") from exc
 
 
 Progress = Callable[[str], None]
@@ -340,16 +355,17 @@ def install(
     """
     downloads = tools_dir / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
-    expected = published_sha256(http, release)
-    archive = downloads / release.archive_name
+    source = published(http, release)
+    expected = source.sha256
+    archive = downloads / source.name
     if not (archive.exists() and sha256_of(archive) == expected):
         archive.unlink(missing_ok=True)
-        download(http, release.archive_url, archive, progress)
+        download(http, source.url, archive, progress)
     actual = sha256_of(archive)
     if actual != expected:
         archive.unlink()
         raise ChecksumMismatchError(
-            f"{release.archive_name}: SHA-256 {actual} is not the published {expected}; refused"
+            f"{source.name}: SHA-256 {actual} is not the published {expected}; refused"
         )
     dist = tools_dir / "dist"
     dist.mkdir(exist_ok=True)
@@ -358,7 +374,7 @@ def install(
         top = _unpack(archive, staging)
         missing = [b for b in release.binaries if not (top / b).is_file()]
         if missing:
-            raise DownloadError(f"{release.archive_name} has no {', '.join(missing)}")
+            raise DownloadError(f"{source.name} has no {', '.join(missing)}")
         final = dist / f"{release.name}-{release.version}"
         if final.exists():  # a reinstall: the old tree leaves only once the new one is in place
             final.rename(staging / "previous")
@@ -370,7 +386,7 @@ def install(
     for binary in release.binaries:
         _link(final / binary, bin_dir / Path(binary).name)
     archive.unlink()
-    progress(f"installed {release.name} {release.version} from {release.archive_url}")
+    progress(f"installed {release.name} {release.version} from {source.url}")
     return final
 
 
@@ -439,7 +455,6 @@ def main(argv: list[str] | None = None) -> int:
         platform = platform_of(os_platform.system(), os_platform.machine())
         bases = Bases(
             settings.PLAYGROUND_RELEASES_GITHUB_URL,
-            settings.PLAYGROUND_RELEASES_GRAFANA_DL_URL,
             settings.PLAYGROUND_RELEASES_GRAFANA_API_URL,
         )
         install_all(

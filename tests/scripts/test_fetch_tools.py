@@ -209,7 +209,6 @@ def _official_env(tools: Path, base: str, **extra: str) -> dict[str, str]:
         "PLAYGROUND_TOOLS_DIR": str(tools),
         "PLAYGROUND_PYTHON": sys.executable,
         "PLAYGROUND_RELEASES_GITHUB_URL": base,
-        "PLAYGROUND_RELEASES_GRAFANA_DL_URL": base,
         "PLAYGROUND_RELEASES_GRAFANA_API_URL": base,
         "HTTP_PROXY": "",
         "HTTPS_PROXY": "",

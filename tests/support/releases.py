@@ -1,6 +1,6 @@
 """A release host on loopback for the official-archive installer's tests: it serves fixture
 archives and checksum files at the paths GitHub (promu's releases, sha256sums.txt) and
-grafana.com (dl.grafana.com archives, the download API's JSON) use, honours Range requests,
+grafana.com (the download API's JSON naming a dl.grafana.com archive) use, honours Range requests,
 can cut a body short once, answers as an HTTP proxy too, and records every request."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from playground.native.downloads import Bases, Platform
 
 VERSIONS = {"prometheus": "3.13.3", "alertmanager": "0.34.1", "grafana": "13.2.1"}
+GRAFANA_BUILD = "19497075765"
 LINUX = Platform("linux", "amd64")
 
 
@@ -81,16 +82,19 @@ class Releases:
                 f"{'1' * 64}  {project}-{version}.windows-amd64.zip\n{digest}  {name}\n".encode()
             )
         version = (versions or VERSIONS)["grafana"]
-        name = f"grafana-{version}.{platform.os}-{platform.arch}.tar.gz"
+        # Named as dl.grafana.com names them since 12.x: with a build number the API knows.
+        name = f"grafana_{version}_{GRAFANA_BUILD}_{platform.os}_{platform.arch}.tar.gz"
         body = tar_gz(
             f"grafana-v{version}",
             {"bin/grafana": _script("grafana", version), "conf/defaults.ini": b"[server]\n"},
         )
-        self.files[f"/oss/release/{name}"] = body
+        archive = f"/grafana/release/{version}/{name}"
+        self.files[archive] = body
         digest = hashlib.sha256(body).hexdigest() if corrupt != "grafana" else "0" * 64
         api = f"/api/downloads/grafana/versions/{version}/packages/{platform.arch}/{platform.os}"
         self.files[api] = json.dumps(
-            {"sha256": digest, "os": platform.os, "arch": platform.arch}
+            # A path, as a relative URL: the API's own address is the fixture server's.
+            {"url": archive, "sha256": digest, "os": platform.os, "arch": platform.arch}
         ).encode()
 
 
@@ -151,4 +155,4 @@ def serving(releases: Releases) -> Iterator[str]:
 
 def bases(url: str) -> Bases:
     """Every release host at one base URL."""
-    return Bases(github=url, grafana_dl=url, grafana_api=url)
+    return Bases(github=url, grafana_api=url)

@@ -17,7 +17,7 @@ import pytest
 
 from playground.native import downloads
 from playground.native.downloads import Platform
-from tests.support.releases import LINUX, VERSIONS, Releases, bases, handler, serving
+from tests.support.releases import GRAFANA_BUILD, LINUX, VERSIONS, Releases, bases, handler, serving
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_the_four_platforms_map_to_the_releases_names_and_install(
     assert names == {
         f"prometheus-3.13.3.{expected.os}-{expected.arch}.tar.gz",
         f"alertmanager-0.34.1.{expected.os}-{expected.arch}.tar.gz",
-        f"grafana-13.2.1.{expected.os}-{expected.arch}.tar.gz",
+        f"grafana_13.2.1_{GRAFANA_BUILD}_{expected.os}_{expected.arch}.tar.gz",
     }
 
 

@@ -26,11 +26,27 @@ loadtest/ is mounted), so it uses the standard library only.
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 AlertProfile = Literal["lab", "realistic"]
 ALERT_PROFILES: tuple[AlertProfile, ...] = ("lab", "realistic")
 PhaseName = Literal["steady", "warmup", "incident", "recovery"]
+
+
+class ScenarioKind(StrEnum):
+    """What a scenario does to the stack, and so which phases it runs and what it expects."""
+
+    INCIDENT = "incident"  # warmup, a fault or a surge, recovery: the expected alerts cycle
+    QUIET = "quiet"  # one steady, healthy phase: nothing may fire
+    RECOVERY = "recovery"  # faults off: whatever is active resolves
+
+
+PHASES: dict[ScenarioKind, tuple[PhaseName, ...]] = {
+    ScenarioKind.INCIDENT: ("warmup", "incident", "recovery"),
+    ScenarioKind.QUIET: ("steady",),
+    ScenarioKind.RECOVERY: ("recovery",),
+}
 
 # Users that stay below every alert: about 8 requests per second together, enough traffic for
 # the rate() windows (HighErrorRate ignores less than 0.1 req/s), little CPU on 2 cores.
@@ -77,8 +93,8 @@ class Scenario:
         users: Users outside the incident. Defaults to STEADY_USERS.
         expected_alerts: The alerts this scenario is about: they should fire (and resolve).
             Empty for baseline, where nothing should fire.
-        phases: Which phases it runs: ("warmup", "incident", "recovery"), ("steady",) or
-            ("recovery",).
+        kind: What it does (an incident, a quiet run, a recovery), which sets its phases.
+            Defaults to an incident.
         lengths: Default phase lengths per alert profile, for Locust without the runner.
     """
 
@@ -89,12 +105,17 @@ class Scenario:
     incident_user_class: str = "SupportCustomer"
     users: int = STEADY_USERS
     expected_alerts: tuple[str, ...] = ()
-    phases: tuple[PhaseName, ...] = ("warmup", "incident", "recovery")
+    kind: ScenarioKind = ScenarioKind.INCIDENT
     lengths: dict[AlertProfile, PhaseLengths] = field(default_factory=dict)
 
     @property
+    def phases(self) -> tuple[PhaseName, ...]:
+        """Which phases it runs, in order."""
+        return PHASES[self.kind]
+
+    @property
     def has_incident(self) -> bool:
-        return "incident" in self.phases
+        return self.kind is ScenarioKind.INCIDENT
 
     def plan(self, lengths: PhaseLengths) -> list[Phase]:
         """The phases of one run, in order, with these lengths."""
@@ -140,7 +161,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             name="baseline",
             summary="Steady, healthy traffic: nothing fires.",
-            phases=("steady",),
+            kind=ScenarioKind.QUIET,
             # Longer than every lab window and `for`; in realistic, one HighErrorRate window.
             lengths={"lab": PhaseLengths(steady=60), "realistic": PhaseLengths(steady=300)},
         ),
@@ -190,7 +211,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             name="recovery",
             summary="Faults off, healthy traffic: every active alert resolves.",
-            phases=("recovery",),
+            kind=ScenarioKind.RECOVERY,
             # Long enough for the slowest lab window (SlowLLM's) to flush, and one
             # group_interval for the resolved notification.
             lengths={"lab": PhaseLengths(recovery=100), "realistic": PhaseLengths(recovery=400)},

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from loadtest.scenarios import SPAWN_RATE, PhaseLengths, Scenario
+from loadtest.scenarios import SPAWN_RATE, PhaseLengths, Scenario, ScenarioKind
 from playground.core.paths import REPO_ROOT
 from playground.scenarios.lifecycle import Kind
 from playground.scenarios.predictions import (
@@ -116,7 +116,7 @@ def plan_run(
     defaults = scenario.lengths[profile]  # type: ignore[index]
     notes: list[str] = []
     if not scenario.has_incident:
-        if scenario.name == "recovery":
+        if scenario.kind is ScenarioKind.RECOVERY:
             return _plan_recovery(scenario, config, faults, options, defaults, active_at_start)
         steady = options.duration or defaults.steady
         return RunPlan(PhaseLengths(steady=steady), Incident(0.0, steady), (), {}, notes)

@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -526,8 +527,24 @@ def predict(rule: AlertRule, intervals: Intervals, incident: Incident) -> Predic
 class Verdict:
     """How one observed transition compares with its window."""
 
-    status: str  # on time | early | late | never happened | not reached
+    status: "Status"
     text: str
+
+
+class Status(StrEnum):
+    """A check's outcome, as the report and the live timeline print it."""
+
+    ON_TIME = "on time"
+    EARLY = "early"
+    LATE = "late"
+    NEVER_HAPPENED = "never happened"
+    NOT_REACHED = "not reached"  # the run ended before the window did
+    OBSERVED = "observed"  # seen, with no prediction to compare
+
+    @property
+    def failed(self) -> bool:
+        """Whether it makes the run's checks fail."""
+        return self in (Status.EARLY, Status.LATE, Status.NEVER_HAPPENED)
 
 
 def judge(
@@ -551,11 +568,15 @@ def judge(
     if observed is None:
         if run_end < deadline:
             return Verdict(
-                "not reached", f"the run ended at {run_end:.0f} s, before {deadline:.0f} s"
+                Status.NOT_REACHED, f"the run ended at {run_end:.0f} s, before {deadline:.0f} s"
             )
-        return Verdict("never happened", f"expected by {window.latest:.0f} s (+{tolerance:.0%})")
+        return Verdict(
+            Status.NEVER_HAPPENED, f"expected by {window.latest:.0f} s (+{tolerance:.0%})"
+        )
     if observed < window.earliest - slack:
-        return Verdict("early", f"{window.earliest - observed:.1f} s before the earliest bound")
+        return Verdict(
+            Status.EARLY, f"{window.earliest - observed:.1f} s before the earliest bound"
+        )
     if observed > deadline:
-        return Verdict("late", f"{observed - window.latest:.1f} s after the latest bound")
-    return Verdict("on time", "within the predicted window")
+        return Verdict(Status.LATE, f"{observed - window.latest:.1f} s after the latest bound")
+    return Verdict(Status.ON_TIME, "within the predicted window")

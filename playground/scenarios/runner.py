@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from loadtest.scenarios import Scenario
+from loadtest.scenarios import Scenario, ScenarioKind
 from playground.core.clients import (
     AlertmanagerClient,
     DemoAppAdminClient,
@@ -44,7 +44,7 @@ from playground.scenarios.plan import (
     replan_recovery,
 )
 from playground.scenarios.predictions import AlertConfig, alert_config, judge
-from playground.scenarios.report import FAILED, RunRecord, build_report, write_report
+from playground.scenarios.report import Report, RunRecord, build_report, write_report
 from playground.scenarios.timeline import (
     Snapshot,
     TimelineTracker,
@@ -90,15 +90,14 @@ class Target:
 
 @dataclass
 class RunResult:
-    """What a run produced: the report (as written to report.json) and the folder."""
+    """What a run produced: the report (report.json is its to_dict()) and the folder."""
 
     folder: Path
-    report: dict[str, Any]
+    report: Report
 
     @property
     def ok(self) -> bool:
-        report = self.report
-        return report["outcome"] == "completed" and not report["problems"] + report["checks_failed"]
+        return self.report.ok
 
 
 class ScenarioRunner:
@@ -231,7 +230,10 @@ class ScenarioRunner:
         outcome, problems = "completed", []
         phase_starts: dict[str, float] = {}
         try:
-            if faults.get("active_preset") != "healthy" and self.scenario.name != "recovery":
+            if (
+                faults.get("active_preset") != "healthy"
+                and self.scenario.kind is not ScenarioKind.RECOVERY
+            ):
                 self.say(
                     f"  demo_app had faults on ({faults.get('active_preset') or 'custom'}); "
                     "resetting them to healthy first"
@@ -293,14 +295,14 @@ class ScenarioRunner:
         )
         report = build_report(record)
         try:
-            report["files"]["plot"] = self._plot(record, folder)
+            report.files["plot"] = self._plot(record, folder)
         except Exception as exc:  # the report matters more than its picture
             self.say(f"  warning: the plot failed: {exc}")
-            report["files"]["plot"] = None
+            report.files["plot"] = None
         if self.locust is not None:
-            report["files"]["locust_html"] = self.locust.html_path.name
+            report.files["locust_html"] = self.locust.html_path.name
         markdown, json_path = write_report(report, folder)
-        report["files"].update(markdown=markdown.name, json=json_path.name)
+        report.files.update(markdown=markdown.name, json=json_path.name)
         self._conclude(report, folder)
         self.close()
         return RunResult(folder, report)
@@ -361,28 +363,28 @@ class ScenarioRunner:
         )
         return path.name
 
-    def _conclude(self, report: dict[str, Any], folder: Path) -> None:
+    def _conclude(self, report: Report, folder: Path) -> None:
         say = self.say
         say("")
-        for check in report["checks"]:
-            observed = check["observed_s"]
+        for check in report.checks:
+            observed = check.observed_s
             at = "never" if observed is None else f"{observed:.1f} s"
             predicted = (
-                f"predicted {check['earliest_s']:.0f}-{check['latest_s']:.0f} s"
-                if check["latest_s"] is not None
+                f"predicted {check.earliest_s:.0f}-{check.latest_s:.0f} s"
+                if check.latest_s is not None and check.earliest_s is not None
                 else "no prediction"
             )
             say(
-                f"  {check['alert']:<20} {check['kind']:<18} {at:>9}  {predicted:<24} "
-                f"{check['status'].upper() if check['status'] in FAILED else check['status']}"
+                f"  {check.alert:<20} {check.kind:<18} {at:>9}  {predicted:<24} "
+                f"{check.status.upper() if check.failed else check.status}"
             )
-        if report["also_seen"]:
-            say(f"  also seen: {', '.join(report['also_seen'])}")
-        for problem in report["problems"]:
+        if report.also_seen:
+            say(f"  also seen: {', '.join(report.also_seen)}")
+        for problem in report.problems:
             say(f"  problem: {problem}")
-        say(f"report: {folder / report['files']['markdown']}")
-        if report["files"].get("plot"):
-            say(f"plot:   {folder / report['files']['plot']}")
+        say(f"report: {folder / str(report.files['markdown'])}")
+        if report.files.get("plot"):
+            say(f"plot:   {folder / str(report.files['plot'])}")
 
     def clean_up(self) -> list[str]:
         """Stop Locust and reset the faults. Returns what went wrong (never raises)."""
@@ -429,7 +431,11 @@ class ScenarioRunner:
         )
         say(f"  phases: {phases}")
         if plan.predictions:
-            origin = "faults going off" if self.scenario.name == "recovery" else "incident's start"
+            origin = (
+                "faults going off"
+                if self.scenario.kind is ScenarioKind.RECOVERY
+                else "incident's start"
+            )
             say(f"  predicted, in seconds from the {origin}:")
             for name, prediction in plan.predictions.items():
                 spans = ", ".join(
@@ -453,7 +459,7 @@ class ScenarioRunner:
         for name in self.scenario.phases:
             boundaries.append((name, shape_start + elapsed))
             elapsed += getattr(self.plan.lengths, name)
-        if self.scenario.name == "baseline":
+        if self.scenario.kind is ScenarioKind.QUIET:
             self.origin = shape_start
         # Locust stops by itself after its last phase; this bounds the wait if it does not.
         hard_deadline = shape_start + elapsed + LOCUST_STOP_TIMEOUT + 10
@@ -519,7 +525,7 @@ class ScenarioRunner:
         self.say(f"{self._stamp(self.origin)} the surge starts")
 
     def _start_recovery(self, scheduled: float) -> None:
-        if self.scenario.preset or self.scenario.name == "recovery":
+        if self.scenario.preset or self.scenario.kind is ScenarioKind.RECOVERY:
             self.faults_changed = True
             self.admin.reset()
             self.recovered_at = time.time()
@@ -546,7 +552,7 @@ class ScenarioRunner:
         return True
 
     def _episode_keys(self, tracker: TimelineTracker, name: str) -> set:
-        recovering = self.scenario.name == "recovery"
+        recovering = self.scenario.kind is ScenarioKind.RECOVERY
         return episode_keys(tracker.transitions, tracker.preexisting, name, recovering)
 
     def _print_transition(self, transition: Transition, tracker: TimelineTracker) -> None:

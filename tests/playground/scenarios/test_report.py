@@ -69,7 +69,7 @@ ON_TIME = [
 
 
 def test_a_run_on_time_has_every_check_on_time() -> None:
-    report = build_report(error_storm_record(ON_TIME))
+    report = build_report(error_storm_record(ON_TIME)).to_dict()
     high = {c["kind"]: c for c in report["checks"] if c["alert"] == "HighErrorRate"}
     assert list(high) == [str(kind) for kind in Kind]
     assert high["pending"]["observed_s"] == 8.0
@@ -91,18 +91,19 @@ def test_a_run_on_time_has_every_check_on_time() -> None:
 def test_a_late_and_a_missing_transition_are_said_plainly() -> None:
     late = [t for t in ON_TIME if t.key != HIGH or t.kind is Kind.PENDING]
     late.append(Transition(HIGH, Kind.FIRING, at(80), "Prometheus"))
-    report = build_report(error_storm_record(late))
+    typed = build_report(error_storm_record(late))
+    report = typed.to_dict()
     statuses = {c["kind"]: c["status"] for c in report["checks"] if c["alert"] == "HighErrorRate"}
     assert statuses["firing"] == "late"
     assert statuses["notified"] == "never happened"
-    markdown = render_markdown(report)
+    markdown = render_markdown(typed)
     assert "| HighErrorRate | firing | 80.0 | 35.0 to 45.0 | **late**" in markdown
     assert "HighErrorRate notified never happened" in markdown
 
 
 def test_baseline_with_an_alert_firing_reports_a_problem() -> None:
     record = error_storm_record([Transition(HIGH, Kind.PENDING, at(8), "Prometheus")], "baseline")
-    report = build_report(record)
+    report = build_report(record).to_dict()
     assert report["checks"] == []
     assert report["problems"] == ["Nothing should fire in baseline, but HighErrorRate did."]
 
@@ -110,7 +111,7 @@ def test_baseline_with_an_alert_firing_reports_a_problem() -> None:
 def test_baseline_does_not_blame_an_alert_that_only_resolved_during_it() -> None:
     record = error_storm_record([Transition(HIGH, Kind.RESOLVED, at(2), "Prometheus")], "baseline")
     record.preexisting = {HIGH: "pending"}
-    assert build_report(record)["problems"] == []
+    assert build_report(record).problems == []
 
 
 def test_an_interrupted_run_keeps_its_outcome_and_problem() -> None:
@@ -118,17 +119,17 @@ def test_an_interrupted_run_keeps_its_outcome_and_problem() -> None:
     record.outcome = "interrupted"
     record.problems = ["Interrupted (SIGTERM) in the incident phase."]
     record.ended = at(20)
-    report = build_report(record)
+    report = build_report(record).to_dict()
     assert report["outcome"] == "interrupted"
     statuses = {c["kind"]: c["status"] for c in report["checks"] if c["alert"] == "HighErrorRate"}
     assert statuses["notified"] == "not reached"
-    assert "Outcome: **interrupted**" in render_markdown(report)
+    assert "Outcome: **interrupted**" in render_markdown(build_report(record))
 
 
 def test_the_report_files_hold_the_same_facts(tmp_path: Path) -> None:
     report = build_report(error_storm_record(ON_TIME))
     markdown, json_path = write_report(report, tmp_path)
-    assert json.loads(json_path.read_text()) == report
+    assert json.loads(json_path.read_text()) == report.to_dict()
     text = markdown.read_text()
     assert text.startswith("# Scenario `error-storm`")
     assert "![signals and alert states](timeline.png)" in text

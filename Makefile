@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup up test test-incidents test-realistic test-saturation lint bench preflight preflight-compose clean
 
-# Idempotent: rebuilds the venv only when a requirements file changed, and fetches the
-# Prometheus/Alertmanager binaries only when they are missing or at the wrong version.
+# Idempotent: rebuilds the venv only when a requirements file changed, and fetches
+# Prometheus, Alertmanager and Grafana only when they are missing or not at an accepted
+# version: the official archives first, Debian's packages as the fallback (README, Native
+# tools). PLAYGROUND_TOOLS_SOURCE=official|debian forces one.
 setup: $(STAMP)
 	@bash scripts/fetch-tools.sh
 

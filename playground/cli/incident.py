@@ -15,7 +15,7 @@ from demo_app.paths import API_ROUTES
 from playground.cli.scenario import resolve_target
 from playground.core.errors import PlaygroundError
 from playground.core.settings import PlaygroundSettings
-from playground.scenarios.runner import signals_as_interrupts
+from playground.core.signals import signals_as_interrupts
 from playground.teaching.incidents.catalogue import (
     CAUSES,
     DIFFICULTIES,

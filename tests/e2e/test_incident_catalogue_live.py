@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.scenarios import SCENARIOS, PhaseLengths
-from playground.core.clients import ApiError
+from playground.core.clients import StackApiError
 from playground.core.polling import wait_until
 from playground.native.stack import NativeStack
 from playground.scenarios.locust_run import LocustRun
@@ -141,7 +141,7 @@ def test_the_incident_announces_itself_and_its_evidence_shows_the_diagnosis(
 
         try:
             shown = wait_until(evidence_shows_it, EVIDENCE_TIMEOUT_SECONDS, 5.0)
-        except ApiError as exc:
+        except StackApiError as exc:
             pytest.fail(f"{name}: a query failed: {exc}")
         if not shown:
             lines = [

@@ -34,10 +34,10 @@ from pydantic import BaseModel, Field
 from loadtest.scenarios import SCENARIOS, PhaseLengths
 from playground.configs.rule_profiles import scale_query
 from playground.core.clients import (
-    ApiError,
     DemoAppAdminClient,
     PrometheusClient,
     ReceiverClient,
+    StackApiError,
     sample_value,
 )
 from playground.core.errors import PlaygroundError
@@ -166,7 +166,7 @@ def evaluate_evidence(
     expr = scale_query(evidence.expr, profile)  # type: ignore[arg-type]
     try:
         raw = prometheus.query(expr)
-    except ApiError as exc:
+    except StackApiError as exc:
         return EvidenceResult(evidence.title, expr, [], False, f"query failed: {exc}")
     samples = sorted(
         ((sample["metric"], sample_value(sample)) for sample in raw),
@@ -323,7 +323,7 @@ class Game:
             )
         try:
             self.admin.reset()
-        except ApiError as exc:
+        except StackApiError as exc:
             raise PlaygroundError(f"demo_app's admin API refused the token: {exc}") from None
 
     def _claim(self) -> GameState:
@@ -441,7 +441,7 @@ class Game:
         else:
             try:
                 found = first_firing(self.receiver, fault_on)
-            except ApiError:
+            except StackApiError:
                 return False
             if found is None:
                 return False
@@ -468,7 +468,7 @@ def reset_faults(run_dir: Path, admin: DemoAppAdminClient, say: Say) -> None:
     """Back to healthy (and visible); noted in the state so `stop` can tell."""
     try:
         admin.reset()
-    except ApiError as exc:
+    except StackApiError as exc:
         say(f"error: could not reset the faults: {exc}. Run `playground faults reset`.")
         return
     with contextlib.suppress(PlaygroundError):
@@ -559,7 +559,7 @@ def build_debrief(state: GameState, incident: Incident, outcome: str) -> dict[st
         evidence = [evaluate_evidence(prometheus, e, target.profile) for e in incident.evidence]
         try:
             timeline = alert_timeline(receiver, state.started_at)
-        except ApiError:
+        except StackApiError:
             timeline = []
     origin = state.fault_on_at or state.started_at
     solving = next((a for a in state.answers if a.grade["solved"]), None)

@@ -29,7 +29,7 @@ from playground.teaching.incidents.catalogue import (
 from playground.teaching.incidents.game import (
     INCIDENTS_RESULTS,
     Game,
-    finish_solved,
+    conclude,
     format_debrief,
     running_game,
     stop_game,
@@ -153,7 +153,7 @@ def cmd_answer(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     run_dir = settings.PLAYGROUND_RUN_DIR
     running_game(run_dir)  # fail before asking anything
     answer = _answer_from(args)
-    result, state, incident = submit_answer(run_dir, answer)
+    result, state = submit_answer(run_dir, answer)
     print(
         f"dimension: {result.dimension_verdict} (+{result.dimension_points})\n"
         f"cause:     {result.cause_verdict} (+{result.cause_points})\n"
@@ -167,9 +167,10 @@ def cmd_answer(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
             "Not solved yet: look again, take a hint (`playground incident hint`), or answer again."
         )
         return EXIT_FAILED
-    debrief = finish_solved(run_dir, state, incident)
+    debrief = conclude(run_dir, "solved", "solved")
     print("\nSolved. The debrief:\n")
-    print(format_debrief(debrief))
+    if debrief is not None:
+        print(format_debrief(debrief))
     print(f"kept in {state.folder}/attempt.md and attempt.json")
     return EXIT_OK
 

@@ -389,7 +389,8 @@ class Game:
             state = self._play(fault_on)
         except KeyboardInterrupt:
             say("interrupted; cleaning up")
-            state = end_game(self.run_dir, "stopped")
+            conclude(self.run_dir, "stopped", "interrupted")
+            state = load_state(self.run_dir) or state
         finally:
             self._clean_up()
         return state
@@ -418,12 +419,15 @@ class Game:
                 paged = self._page(
                     fault_on, now, announce.customer_report, announce.report_after_seconds
                 )
+            ended = None
             if now > deadline:
-                self.say("time is up")
-                return end_game(self.run_dir, "stopped")
-            if self.locust is not None and not self.locust.is_running():
-                self.say("Locust stopped; ending the game")
-                return end_game(self.run_dir, "stopped")
+                ended = "time is up"
+            elif self.locust is not None and not self.locust.is_running():
+                ended = "Locust stopped"
+            if ended is not None:
+                self.say(f"{ended}; ending the game")
+                conclude(self.run_dir, "stopped", ended)
+                continue
             time.sleep(self.poll_interval)
         assert state is not None
         if state.status == "solved":
@@ -477,7 +481,7 @@ def reset_faults(run_dir: Path, admin: DemoAppAdminClient, say: Say) -> None:
 
 
 def end_game(run_dir: Path, status: Status) -> GameState:
-    """Mark the game ended (if it still runs) and write the attempt files."""
+    """Mark the game ended, if it still runs."""
 
     def change(state: GameState) -> None:
         if state.status == "running":
@@ -515,7 +519,7 @@ def take_hint(run_dir: Path) -> tuple[int, int, str | None]:
     return number, total, incident.hints[number - 1] if number else None
 
 
-def submit_answer(run_dir: Path, answer: Answer) -> tuple[Grade, GameState, Incident]:
+def submit_answer(run_dir: Path, answer: Answer) -> tuple[Grade, GameState]:
     """Grade an answer and record it (the caller ends a solved game, after the debrief)."""
     _, incident = running_game(run_dir)
     result: list[Grade] = []
@@ -546,7 +550,7 @@ def submit_answer(run_dir: Path, answer: Answer) -> tuple[Grade, GameState, Inci
         result.append(graded)
 
     state = update_state(run_dir, change)
-    return result[0], state, incident
+    return result[0], state
 
 
 def build_debrief(state: GameState, incident: Incident, outcome: str) -> dict[str, Any]:
@@ -673,11 +677,18 @@ def write_attempt(debrief: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     return json_path, markdown_path
 
 
-def finish_solved(run_dir: Path, state: GameState, incident: Incident) -> dict[str, Any]:
-    """Debrief a solved game (the evidence is read while the fault is still on), then end it:
-    the foreground runner sees the status, stops Locust and resets the faults."""
-    debrief = build_debrief(state, incident, "solved")
-    state = end_game(run_dir, "solved")
+def conclude(run_dir: Path, status: Status, outcome: str) -> dict[str, Any] | None:
+    """End a running game and keep the attempt: debrief first, while the fault still acts
+    (so the evidence shows it), then the status, then attempt.json and attempt.md.
+
+    Returns the debrief, or None when the game had already ended (and was kept then).
+    """
+    state = load_state(run_dir)
+    if state is None or state.status != "running":
+        return None
+    incident = load_catalogue().by_name()[state.incident]
+    debrief = build_debrief(state, incident, outcome)
+    state = end_game(run_dir, status)
     write_attempt(debrief, Path(state.folder))
     return debrief
 
@@ -692,12 +703,8 @@ def stop_game(run_dir: Path, say: Say, wait_seconds: float = 30.0) -> dict[str, 
     if state is None:
         say("No incident game here.")
         return None
-    incident = load_catalogue().by_name()[state.incident]
-    debrief = None
-    if state.status == "running":
-        debrief = build_debrief(state, incident, "gave up")
-        state = end_game(run_dir, "stopped")
-        write_attempt(debrief, Path(state.folder))
+    debrief = conclude(run_dir, "stopped", "gave up")
+    state = load_state(run_dir) or state
     # The foreground runner stops Locust and resets the faults; wait for it, then make sure.
     deadline = time.time() + wait_seconds
     while state.runner_alive() and time.time() < deadline:

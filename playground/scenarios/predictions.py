@@ -54,6 +54,10 @@ _RANGE = re.compile(r"\[((?:\d+(?:ms|[smhdwy]))+)(?::[^\]]*)?\]")
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 # The first "greater than" comparison with a number: `> 0.05`, `> 10` (not `>=`).
 _THRESHOLD = re.compile(r"(?<![<>=!])>(?!=)\s*(?:bool\s+)?([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)")
+# A burn-rate threshold, `> (14.4 * 0.001)`: the burn rate times the error budget.
+_NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)"
+_BURN_THRESHOLD = re.compile(rf"(?<![<>=!])>(?!=)\s*\(\s*{_NUMBER}\s*\*\s*{_NUMBER}\s*\)")
+_AND = re.compile(r"\band\b")
 _MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
 
 
@@ -76,6 +80,9 @@ class AlertRule:
         threshold: The number after the first `>`; None when there is none.
         signal: The expression left of that comparison (what is compared), for plotting.
         labels: The rule's own labels (severity...).
+        burn_clauses: For a burn-rate alert (`ratio over W1 > (burn * budget) and ratio over
+            W2 > (burn * budget)`), each clause's window and burn rate and the budget; empty
+            for any other expression.
     """
 
     name: str
@@ -86,6 +93,7 @@ class AlertRule:
     threshold: float | None
     signal: str | None
     labels: Mapping[str, str] = field(default_factory=dict)
+    burn_clauses: tuple["BurnClause", ...] = ()
 
     @property
     def for_rounded(self) -> float:
@@ -95,6 +103,33 @@ class AlertRule:
         return math.ceil(self.for_seconds / self.evaluation_interval - 1e-9) * (
             self.evaluation_interval
         )
+
+
+@dataclass(frozen=True)
+class BurnClause:
+    """One side of a burn-rate alert's `and`: the error ratio over ``window_seconds`` is more
+    than ``burn_rate`` times the SLO's error ``budget``."""
+
+    window_seconds: float
+    burn_rate: float
+    budget: float
+
+    @property
+    def threshold(self) -> float:
+        return self.burn_rate * self.budget
+
+
+def burn_clauses(query: str, recorded: Mapping[str, str]) -> tuple[BurnClause, ...]:
+    """The clauses of a burn-rate expression, or () unless every clause is one."""
+    clauses = []
+    for part in _AND.split(query):
+        threshold = _BURN_THRESHOLD.search(part)
+        windows = _windows(part, recorded)
+        if threshold is None or not windows:
+            return ()
+        burn, budget = float(threshold.group(1)), float(threshold.group(2))
+        clauses.append(BurnClause(max(windows), burn, budget))
+    return tuple(clauses)
 
 
 @dataclass(frozen=True)
@@ -163,6 +198,7 @@ def parse_rules(rule_groups: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Ale
                     threshold=float(threshold.group(1)) if threshold else None,
                     signal=query[: threshold.start()].strip() if threshold else None,
                     labels=dict(rule.get("labels", {})),
+                    burn_clauses=burn_clauses(query, recorded),
                 )
             )
     return {name: tuple(found) for name, found in rules.items()}
@@ -411,6 +447,43 @@ def ratio_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> Mo
     return onset, clear, why
 
 
+def burn_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> ModelResult | None:
+    """DemoAppErrorBudgetBurn: the error ratio over a long and a short window both above the
+    burn rate times the budget. It holds once both do, and stops once either does not."""
+    share, clauses = incident.http_error_share, rule.burn_clauses
+    if not clauses or share <= max(clause.threshold for clause in clauses):
+        return None
+    end = incident.duration
+    longest = max(clause.window_seconds for clause in clauses)
+    onsets, clears = [], []
+    for history in (incident.history, math.inf):
+        case = replace(incident, history=history)
+
+        def holds(t: float, case: Incident = case) -> bool:
+            return all(
+                error_ratio(t, share, clause.window_seconds, case) > clause.threshold
+                for clause in clauses
+            )
+
+        if not incident.recovery_only:
+            onsets.append(first_time(holds, 0.0, end))
+        clears.append(first_time(lambda t, holds=holds: not holds(t), end, end + longest + 1))
+    found_onsets = [t for t in onsets if t is not None]
+    found_clears = [t for t in clears if t is not None]
+    windows = " and ".join(
+        f"{c.window_seconds:g} s > {c.burn_rate:g} x {c.budget:g}" for c in clauses
+    )
+    why = f"{share:.0%} of requests fail; the error ratio over {windows}"
+    # As for HighErrorRate: the first 5xx series needs a second sample before rate() sees it.
+    onset = None
+    if found_onsets:
+        onset = (min(found_onsets), max(max(found_onsets), intervals.scrape))
+    clear = None
+    if found_clears:
+        clear = (max(end, min(found_clears) - intervals.scrape), max(found_clears))
+    return onset, clear, why
+
+
 def latency_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> ModelResult | None:
     """SlowLLM: a p95 over a window; every call made during the fault is slower than it.
 
@@ -481,7 +554,8 @@ def window_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> M
 
 def predict(rule: AlertRule, intervals: Intervals, incident: Incident) -> Prediction | None:
     """The windows of every transition of one alert, or None without a model for it."""
-    model = MODELS.get(rule.name, window_model)
+    burn = rule.burn_clauses and not incident.recovery_only
+    model = MODELS.get(rule.name) or (burn_model if burn else window_model)
     result = model(rule, incident, intervals)
     if result is None:
         return None

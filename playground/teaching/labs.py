@@ -10,6 +10,7 @@ and every metric for days, the receiver keeps its last notifications in memory.
 """
 
 import argparse
+import functools
 import itertools
 import math
 import re
@@ -39,6 +40,8 @@ from playground.core.paths import REPO_ROOT
 from playground.core.settings import AlertProfile, PlaygroundSettings
 from playground.native.processes import PidRecord
 from playground.native.stack import RunPaths, StackUrls
+from playground.scenarios.predictions import AlertConfig, alert_config
+from playground.scenarios.timings import AlertTiming, about, alert_timing
 
 LABS_DIR = REPO_ROOT / "docs" / "labs"
 DEFAULT_WITHIN = "3h"
@@ -50,17 +53,8 @@ WORKER_SCRAPES = 6
 SCRAPE_MARGIN_SECONDS = 10
 # Lab 6: requests in the recent window that count as "the load is running".
 MIN_RECENT_REQUESTS = 10
-# When each alert fires after its fault, at most, per profile (prometheus/README.md tables).
-FIRES_WITHIN = {
-    "HighErrorRate": {"lab": "45 s", "realistic": "6 min"},
-    "SlowLLM": {"lab": "90 s", "realistic": "12.5 min"},
-    "DemoAppErrorBudgetBurn": {"lab": "45 s", "realistic": "3 min"},
-}
-RESOLVED_NOTIFIED_WITHIN = {
-    "HighErrorRate": {"lab": "65 s", "realistic": "5 min"},
-    "SlowLLM": {"lab": "70 s", "realistic": "4 min"},
-    "DemoAppErrorBudgetBurn": {"lab": "65 s", "realistic": "5 min"},
-}
+# Lab 4's alert: the fast burn of the availability SLO.
+FAST_BURN = ("DemoAppErrorBudgetBurn", {"burn": "fast"})
 
 
 @dataclass(frozen=True)
@@ -155,8 +149,32 @@ class LiveStack:
                 return record.pid
         return None
 
-    def hint(self, alertname: str, table: dict[str, dict[str, str]]) -> str:
-        return table[alertname][self.profile]
+    @functools.cached_property
+    def alert_config(self) -> AlertConfig:
+        """The rules and routes the stack runs, as the predictions read them."""
+        return alert_config(
+            self.prometheus.rule_groups(),
+            self.prometheus.config_yaml(),
+            self.alertmanager.config_yaml(),
+        )
+
+    def timing(self, alertname: str, **labels: str) -> AlertTiming | None:
+        """How long the alert takes, predicted from the live configs and fault presets."""
+        try:
+            return alert_timing(
+                self.alert_config, self.demo_app.faults(), self.profile, alertname, **labels
+            )
+        except StackApiError:
+            return None
+
+    def hint(self, alertname: str, wait: str, **labels: str) -> str:
+        """``wait`` (an AlertTiming field) of the alert, as a learner reads it."""
+        timing = self.timing(alertname, **labels)
+        return "a few minutes" if timing is None else about(getattr(timing, wait))
+
+    def group_wait(self, alertname: str) -> float:
+        """The group_wait of the route the alert takes, from the live Alertmanager."""
+        return self.alert_config.intervals(alertname).group_wait
 
 
 # --- small pieces shared by the checks --------------------------------------------------------
@@ -293,7 +311,7 @@ def _alert_lifecycle(live: LiveStack, alertname: str, within: str, how: str) -> 
     fired = live.values(
         f'max_over_time(ALERTS{{alertname="{alertname}",alertstate="firing"}}[{within}])'
     )
-    fires_in = live.hint(alertname, FIRES_WITHIN)
+    fires_in = live.hint(alertname, "fires_within")
     checks = [
         Check(
             f"{alertname} fired in Prometheus",
@@ -313,7 +331,8 @@ def _alert_lifecycle(live: LiveStack, alertname: str, within: str, how: str) -> 
             bool(firing),
             f"last one at {_when(max(firing))}"
             if firing
-            else "none yet: Alertmanager sends it group_wait (10 s) after the alert fires",
+            else "none yet: Alertmanager sends it group_wait "
+            f"({live.group_wait(alertname):g} s) after the alert fires",
         )
     )
     resolved = [
@@ -321,7 +340,7 @@ def _alert_lifecycle(live: LiveStack, alertname: str, within: str, how: str) -> 
         for t, labels in notified_alerts(notes, "resolved")
         if labels.get("alertname") == alertname and (not firing or t > max(firing))
     ]
-    resolved_in = live.hint(alertname, RESOLVED_NOTIFIED_WITHIN)
+    resolved_in = live.hint(alertname, "resolved_notified_within")
     checks.append(
         Check(
             f"a resolved {alertname} notification came after it",
@@ -386,13 +405,14 @@ def _first_firing(live: LiveStack, selector: str, within: str) -> float | None:
 
 def verify_slos(live: LiveStack, within: str) -> list[Check]:
     """Lab 4: the fast burn-rate alert and HighErrorRate both fired on the same fault."""
-    burn = 'alertname="DemoAppErrorBudgetBurn",burn="fast"'
+    burn_alert, burn_labels = FAST_BURN
+    burn = f'alertname="{burn_alert}",' + ",".join(f'{k}="{v}"' for k, v in burn_labels.items())
     threshold = 'alertname="HighErrorRate"'
     firsts: dict[str, float | None] = {}
     checks = []
-    for title, selector, alertname in (
-        ("DemoAppErrorBudgetBurn (burn=fast)", burn, "DemoAppErrorBudgetBurn"),
-        ("HighErrorRate", threshold, "HighErrorRate"),
+    for title, selector, alertname, labels in (
+        (f"{burn_alert} (burn=fast)", burn, burn_alert, burn_labels),
+        ("HighErrorRate", threshold, "HighErrorRate", {}),
     ):
         first = firsts[alertname] = _first_firing(live, selector, within)
         checks.append(
@@ -402,10 +422,11 @@ def verify_slos(live: LiveStack, within: str) -> list[Check]:
                 f"first seen firing at {_when(datetime.fromtimestamp(first, UTC))}"
                 if first is not None
                 else f"not in the last {within}: run `playground faults preset error-storm` "
-                f"and wait about {live.hint(alertname, FIRES_WITHIN)} ({live.profile})",
+                f"and wait about {live.hint(alertname, 'fires_within', **labels)} "
+                f"({live.profile})",
             )
         )
-    burn_first, threshold_first = firsts["DemoAppErrorBudgetBurn"], firsts["HighErrorRate"]
+    burn_first, threshold_first = firsts[burn_alert], firsts["HighErrorRate"]
     if burn_first is not None and threshold_first is not None:
         lead = threshold_first - burn_first
         checks.append(
@@ -416,13 +437,20 @@ def verify_slos(live: LiveStack, within: str) -> list[Check]:
                 f"{'before' if lead >= 0 else 'after'} HighErrorRate",
             )
         )
+    # The rule's long window, its burn rate and the SLO's budget, as the live rules say.
+    rules = [
+        rule
+        for rule in live.alert_config.rules.get(burn_alert, ())
+        if all(rule.labels.get(k) == v for k, v in burn_labels.items())
+    ]
+    clause = max(rules[0].burn_clauses, key=lambda c: c.window_seconds)
     errors = 'handler:http_request_errors:ratio_rate1h{job="demo_app",handler="/api/v1/messages"}'
     peak_ratio = _peak(live, errors, within)
-    burn_rate = None if peak_ratio is None else peak_ratio / 0.001
+    burn_rate = None if peak_ratio is None else peak_ratio / clause.budget
     checks.append(
         Check(
-            "the 1h burn rate went past 14.4",
-            burn_rate is not None and burn_rate > 14.4,
+            f"the 1h burn rate went past {clause.burn_rate:g}",
+            burn_rate is not None and burn_rate > clause.burn_rate,
             f"peak burn rate {burn_rate:.1f}" if burn_rate is not None else "no traffic recorded",
         )
     )

@@ -17,10 +17,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from demo_app.cardinality_demo import MAX_SERIES
 from playground.cli.main import main
 from playground.core.polling import wait_until
 from playground.native.stack import NativeStack
 from playground.native.tools import Tools
+from playground.scenarios.predictions import offline_alert_config
 from playground.teaching.labs import Check, LiveStack, lab
 from tests.support.traffic import TrafficDriver
 
@@ -31,9 +33,9 @@ POLL_SECONDS = 2.0
 # after the reset, in the lab profile: prometheus/README.md's bounds with a margin.
 FIRE_TIMEOUT = {"error-storm": 120.0, "slow-llm": 180.0}
 RESOLVE_TIMEOUT = 150.0
-CARDINALITY_CAP = 500
-# alertmanager/alertmanager.yml
-GROUP_WAIT_SECONDS = 10.0
+CARDINALITY_CAP = MAX_SERIES
+# The route DemoAppDown takes in alertmanager/alertmanager.yml.
+GROUP_WAIT_SECONDS = offline_alert_config("lab").intervals("DemoAppDown").group_wait
 
 
 def _verify(stack: NativeStack, number: int, within: str = "3h") -> list[Check]:

@@ -227,3 +227,34 @@ def test_intervals_of_the_lab_alertmanager_config() -> None:
     assert LAB.intervals("HighErrorRate") == Intervals(
         scrape=5.0, group_wait=10.0, group_interval=30.0
     )
+
+
+def _fast_burn(config):
+    (rule,) = [r for r in config.rules["DemoAppErrorBudgetBurn"] if r.labels["burn"] == "fast"]
+    return rule
+
+
+def test_a_burn_rate_alerts_clauses_are_read_from_its_expression() -> None:
+    clauses = [
+        (c.window_seconds, c.burn_rate, c.budget) for c in _fast_burn(REALISTIC).burn_clauses
+    ]
+    assert clauses == [(3600.0, 14.4, 0.001), (300.0, 14.4, 0.001)]
+    assert [c.window_seconds for c in _fast_burn(LAB).burn_clauses] == [360.0, 30.0]
+    assert REALISTIC.rule("HighErrorRate").burn_clauses == ()
+
+
+def test_the_fast_burn_holds_once_both_windows_pass_the_threshold() -> None:
+    rule = _fast_burn(REALISTIC)
+    incident = Incident(history=3600, duration=3600, http_error_share=0.3, preset="error-storm")
+    prediction = predict(rule, REALISTIC.intervals("DemoAppErrorBudgetBurn"), incident)
+    # With a full hour of healthy traffic, the 1h ratio passes 14.4 x 0.1% when 30% x t / 3600
+    # does: t = 172.8 s (the 5m clause passed long before); then + S + E, + `for` 2m.
+    assert prediction.windows[Kind.PENDING].earliest == pytest.approx(172.8, abs=0.1)
+    firing = prediction.windows[Kind.FIRING]
+    assert firing.latest == pytest.approx(172.8 + 5 + 5 + 120, abs=0.2)
+
+
+def test_a_burn_under_its_threshold_predicts_nothing() -> None:
+    rule = _fast_burn(LAB)
+    incident = Incident(history=60, duration=600, http_error_share=0.01, preset="custom")
+    assert predict(rule, LAB.intervals("DemoAppErrorBudgetBurn"), incident) is None

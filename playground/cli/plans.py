@@ -2,13 +2,50 @@
 
 The runner reads the fault presets from demo_app's live admin API; offline, they come from
 demo_app's own table. Only the CLI layer reaches into demo_app's code, so this lives here.
+
+`--render-docs` / `--check-docs`: the alert timings the docs give, generated from the same
+plans between markers, so no doc types them by hand:
+
+    <!-- timings SCENARIO ALERT -->            a table: each transition's window, lab and realistic
+    ...                                        (everything up to the closing marker is replaced)
+    <!-- /timings -->
+    <!-- timing PROFILE SCENARIO ALERT KIND -->45 s<!-- /timing -->   one latest bound, in prose
+
+KIND is a transition (firing, notified, resolved, ...), measured from the fault switch, or for
+resolved and resolved notified from the reset.
 """
 
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
 from demo_app.faults import PRESET_STATES
-from loadtest.scenarios import SCENARIOS
-from playground.scenarios.lifecycle import LIFECYCLE
+from loadtest.scenarios import ALERT_PROFILES, SCENARIOS
+from playground.core.paths import REPO_ROOT
+from playground.scenarios.lifecycle import LIFECYCLE, Kind
 from playground.scenarios.plan import RunOptions, RunPlan, plan_run
-from playground.scenarios.predictions import offline_alert_config
+from playground.scenarios.predictions import Window, offline_alert_config
+from playground.scenarios.timings import about
+
+# The files whose timings are generated (tests/playground/cli/test_timing_docs.py checks them).
+TIMING_DOCS = (
+    "README.md",
+    "docs/labs/02-high-error-rate.md",
+    "docs/labs/03-slow-llm.md",
+)
+_TABLE = re.compile(r"(<!-- timings (\S+) (\S+) -->\n)(.*?)(<!-- /timings -->)", re.S)
+_INLINE = re.compile(r"(<!-- timing (\S+) (\S+) (\S+) ([\w-]+) -->)(.*?)(<!-- /timing -->)")
+# The docs write ranges with an en dash.
+EN_DASH = "\N{EN DASH}"
+_ROWS = {
+    Kind.PENDING: "pending in Prometheus",
+    Kind.FIRING: "firing in Prometheus",
+    Kind.NOTIFIED: "notified (receiver)",
+    Kind.RESOLVED: "resolved, after the reset",
+    Kind.RESOLVED_NOTIFIED: "notified resolved",
+}
 
 
 def offline_plans(profile: str) -> dict[str, RunPlan]:
@@ -25,7 +62,69 @@ def offline_plans(profile: str) -> dict[str, RunPlan]:
     }
 
 
-def main() -> None:
+def _window(
+    plans: dict[str, dict[str, RunPlan]], profile: str, scenario: str, alert: str, kind: Kind
+) -> Window:
+    return plans[profile][scenario].predictions[alert].windows[kind]
+
+
+def _span(window: Window) -> str:
+    # Resolution windows are read from the reset, the others from the fault switch.
+    return f"{window.earliest - window.since:.0f}{EN_DASH}{window.latest - window.since:.0f} s"
+
+
+def render_timings(text: str, plans: dict[str, dict[str, RunPlan]]) -> str:
+    """``text`` with every timings table and inline timing regenerated from ``plans``."""
+
+    def table(match: re.Match[str]) -> str:
+        scenario, alert = match.group(2), match.group(3)
+        rows = ["| transition | lab | realistic |", "|---|---|---|"]
+        for kind, label in _ROWS.items():
+            spans = [_span(_window(plans, p, scenario, alert, kind)) for p in ALERT_PROFILES]
+            rows.append(f"| {label} | {' | '.join(spans)} |")
+        return match.group(1) + "\n".join(rows) + "\n" + match.group(5)
+
+    def inline(match: re.Match[str]) -> str:
+        profile, scenario, alert, kind = match.group(2, 3, 4, 5)
+        window = _window(plans, profile, scenario, alert, Kind(kind.replace("-", " ")))
+        return match.group(1) + about(window.latest - window.since) + match.group(7)
+
+    return _INLINE.sub(inline, _TABLE.sub(table, text))
+
+
+def stale_timing_docs(root: Path = REPO_ROOT) -> dict[Path, str]:
+    """Each timing doc whose generated parts differ from the plans: its new text."""
+    plans = {profile: offline_plans(profile) for profile in ALERT_PROFILES}
+    stale = {}
+    for name in TIMING_DOCS:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        if (rendered := render_timings(text, plans)) != text:
+            stale[path] = rendered
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the plans, or render (check) the docs' generated timings."""
+    parser = argparse.ArgumentParser(prog="python -m playground.cli.plans")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--render-docs", action="store_true", help="rewrite the docs' timings")
+    action.add_argument("--check-docs", action="store_true", help="exit 1 if a doc is stale")
+    args = parser.parse_args(argv)
+    if args.render_docs or args.check_docs:
+        stale = stale_timing_docs()
+        for path, text in stale.items():
+            if args.render_docs:
+                path.write_text(text, encoding="utf-8")
+            print(
+                f"{'wrote' if args.render_docs else 'out of date'}: {path.relative_to(REPO_ROOT)}"
+            )
+        return 1 if stale and args.check_docs else 0
+    print_plans()
+    return 0
+
+
+def print_plans() -> None:
     """Print each scenario's phase lengths and predicted windows, for both profiles."""
     for profile in ("lab", "realistic"):
         print(f"## {profile}")
@@ -49,4 +148,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -81,5 +81,5 @@ def alert_timing(
 def about(seconds: float) -> str:
     """A wait as a learner reads it: whole seconds up to 2 minutes, then minutes."""
     if seconds <= 120:
-        return f"{math.ceil(seconds)} s"
+        return f"{round(seconds)} s"
     return f"{math.ceil(seconds / 30) / 2:g} min"

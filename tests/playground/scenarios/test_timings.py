@@ -46,7 +46,7 @@ def test_labels_pick_one_of_several_rules_with_the_same_name() -> None:
 
 def test_waits_read_as_seconds_then_half_minutes() -> None:
     assert [about(s) for s in (45.2, 120.0, 121.0, 390.0)] == [
-        "46 s",
+        "45 s",
         "120 s",
         "2.5 min",
         "6.5 min",

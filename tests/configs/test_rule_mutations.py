@@ -101,6 +101,15 @@ NAMED = [
         run="irate sees only the last two samples",
     ),
     Mutant(
+        claim="the fast burn pages before HighErrorRate only because its for is 2m, not 5m",
+        path="rules/realistic/slo.rules.yml",
+        change=replace_once(
+            'errors:ratio_rate5m{handler="/api/v1/messages"} > (14.4 * 0.001)\n        for: 2m',
+            'errors:ratio_rate5m{handler="/api/v1/messages"} > (14.4 * 0.001)\n        for: 5m',
+        ),
+        suite="ordering/realistic_test.yml",
+    ),
+    Mutant(
         claim="a 10-minute burst pages fast only: the slow pair's 6h window outweighs it",
         path="rules/realistic/slo.rules.yml",
         change=replace_once(

@@ -101,6 +101,36 @@ NAMED = [
         run="irate sees only the last two samples",
     ),
     Mutant(
+        claim="the notes' HighErrorRate never fires only because `code` does not exist",
+        path="tests/folklore.rules.yml",
+        change=replace_once(
+            'sum(rate(http_requests_total{code=~"5.."}[5m]))',
+            'sum(rate(http_requests_total{status=~"5.."}[5m]))',
+        ),
+        suite="folklore_test.yml",
+        run="selector matches nothing",
+    ),
+    Mutant(
+        claim="the notes' backed-up alert never fires only because rate() of a gauge is 0",
+        path="tests/folklore.rules.yml",
+        change=replace_once(
+            "expr: rate(http_requests_inprogress[5m]) > 100",
+            "expr: max_over_time(http_requests_inprogress[5m]) > 100",
+        ),
+        suite="folklore_test.yml",
+        run="in-progress gauge",
+    ),
+    Mutant(
+        claim="the notes' SlowLLM stays silent only because the capped p95 is exactly 10",
+        path="tests/folklore.rules.yml",
+        change=replace_once(
+            "(rate(llm_call_duration_seconds_bucket[5m]))) > 10",
+            "(rate(llm_call_duration_seconds_bucket[5m]))) >= 10",
+        ),
+        suite="folklore_test.yml",
+        run="capped at 10 s",
+    ),
+    Mutant(
         claim="the fast burn pages before HighErrorRate only because its for is 2m, not 5m",
         path="rules/realistic/slo.rules.yml",
         change=replace_once(

@@ -357,3 +357,43 @@ def test_equal_on_instance_compares_a_missing_label_as_empty_on_both_sides(
         ("HighErrorRate", "up_form"): False,
         ("DemoAppSaturated", "up_form"): True,
     }
+
+
+# ------------------------------------------------------------------- lab 7's clean-up, step 5
+
+
+def test_resolving_lab_7s_alerts_notifies_the_inhibited_one_as_resolved_too(
+    repo, sink: Sink, start_alertmanager
+) -> None:
+    # Lab 7 sends DemoAppDown and SlowLLM with job="lab7", and SlowLLM with job="other"; then
+    # ends all three. SlowLLM{job="lab7"} was never notified firing (inhibited), but once
+    # DemoAppDown has ended nothing mutes it, and the group's resolved notification lists
+    # every alert of the group, so the receiver sees it resolved.
+    url = start_alertmanager(shrunk(repo, sink))
+    lab7 = {**SLOW_LLM, "job": "lab7"}
+    other = {**SLOW_LLM, "job": "other"}
+    down = {**DEMO_APP_DOWN, "job": "lab7"}
+    post(url, down, lab7, other)
+    sink.wait_for("SlowLLM", 1, GROUP_WAIT + 10)
+    time.sleep(GROUP_INTERVAL)
+    firing_jobs = {
+        a["labels"]["job"]
+        for _, body in sink.received
+        for a in body["alerts"]
+        if a["labels"]["alertname"] == "SlowLLM" and a["status"] == "firing"
+    }
+    assert firing_jobs == {"other"}
+    for labels in (lab7, other, down):  # the lab's order
+        post(url, labels, resolved=True)
+    deadline = time.monotonic() + 2 * GROUP_INTERVAL + SLACK
+    resolved_jobs: set[str] = set()
+    while time.monotonic() < deadline and resolved_jobs != {"lab7", "other"}:
+        time.sleep(0.2)
+        with sink.lock:
+            resolved_jobs = {
+                a["labels"]["job"]
+                for _, body in sink.received
+                for a in body["alerts"]
+                if a["labels"]["alertname"] == "SlowLLM" and a["status"] == "resolved"
+            }
+    assert resolved_jobs == {"lab7", "other"}

@@ -12,8 +12,9 @@ from typing import get_args
 
 from demo_app.labels import MODELS
 from demo_app.paths import API_ROUTES
-from playground.cli.scenario import resolve_target
+from playground.cli.options import add_target_options, resolve_target
 from playground.core.errors import PlaygroundError
+from playground.core.exits import EXIT_FAILED, EXIT_OK
 from playground.core.settings import PlaygroundSettings
 from playground.core.signals import signals_as_interrupts
 from playground.teaching.incidents.catalogue import (
@@ -38,7 +39,6 @@ from playground.teaching.incidents.game import (
 )
 from playground.teaching.incidents.grading import Answer
 
-EXIT_OK, EXIT_FAILED = 0, 1
 # Suggested values for the interactive prompt (any value can be typed).
 SUGGESTIONS: dict[str, tuple[str, ...]] = {
     "model": MODELS,
@@ -202,11 +202,7 @@ def add_incident_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     start.add_argument("name", nargs="?", help="an incident's name; default: a seeded random pick")
     start.add_argument("--seed", type=int, default=None, help="default: a random seed, printed")
     start.add_argument("--difficulty", choices=DIFFICULTIES)
-    start.add_argument("--target", choices=("native", "compose"), default="native")
-    start.add_argument("--profile", choices=("lab", "realistic"), help="overrides ALERT_PROFILE")
-    for part in ("demo-app", "prometheus", "alertmanager", "receiver"):
-        start.add_argument(f"--{part}-url", metavar="URL")
-    start.add_argument("--admin-token-file", type=Path, metavar="PATH")
+    add_target_options(start)
     start.add_argument(
         "--warmup", type=float, default=None, metavar="S", help="healthy load before the fault"
     )

@@ -15,10 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from demo_app.labels import PRESETS
 from playground.cli.incident import add_incident_parser
+from playground.cli.options import add_profile_option
 from playground.cli.scenario import add_scenario_parser
 from playground.core.clients import DemoAppAdminClient, StackApiError, StackUnavailableError
 from playground.core.errors import PlaygroundError
+from playground.core.exits import EXIT_FAILED, EXIT_OK
 from playground.core.settings import PlaygroundSettings
 from playground.core.signals import signals_as_interrupts, signals_ignored
 from playground.native.ports import port_problems
@@ -32,8 +35,8 @@ from playground.native.stack import (
 from playground.teaching.drills import add_drill_parser
 from playground.teaching.labs import add_lab_parser
 
-PRESETS = ("healthy", "error-storm", "slow-llm")
-EXIT_OK, EXIT_ERROR = 0, 1
+# Each adds one command (or group of commands) to the parser: a new group is one more entry.
+COMMAND_GROUPS = (add_scenario_parser, add_drill_parser, add_lab_parser, add_incident_parser)
 
 
 def _say(line: str) -> None:
@@ -108,7 +111,7 @@ def cmd_status(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
         pid = f"pid {part.pid}" if part.pid else "-"
         health = "healthy" if part.healthy else "DOWN"
         print(f"{part.name:<15} {part.url:<24} {pid:<11} {health:<8} {part.detail}")
-    return EXIT_OK if all(part.healthy for part in statuses) else EXIT_ERROR
+    return EXIT_OK if all(part.healthy for part in statuses) else EXIT_FAILED
 
 
 def cmd_faults(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
@@ -153,7 +156,7 @@ def cmd_render_rules(_settings: PlaygroundSettings, args: argparse.Namespace) ->
             _say(
                 f"the lab profile is out of date: {', '.join(stale)}; run `playground render-rules`"
             )
-            return EXIT_ERROR
+            return EXIT_FAILED
         _say("the lab profile is up to date")
         return EXIT_OK
     for path in rule_profiles.render_lab_profile():
@@ -181,7 +184,7 @@ def cmd_preflight(settings: PlaygroundSettings, args: argparse.Namespace) -> int
     if not problems:
         listed = ", ".join(f"{port} ({name})" for name, port in ports.items())
         print(f"Every port is free on 127.0.0.1: {listed}.")
-    return EXIT_ERROR if problems else EXIT_OK
+    return EXIT_FAILED if problems else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="start every part; stays in the foreground until Ctrl-C")
-    up.add_argument("--profile", choices=("lab", "realistic"), help="overrides ALERT_PROFILE")
+    add_profile_option(up)
     up.add_argument(
         "--fresh", action="store_true", help="delete Prometheus and Alertmanager data first"
     )
@@ -233,10 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--check", action="store_true", help="exit 1 if it is out of date")
     render.set_defaults(handler=cmd_render_rules)
 
-    add_scenario_parser(commands)
-    add_drill_parser(commands)
-    add_lab_parser(commands)
-    add_incident_parser(commands)
+    for add_group in COMMAND_GROUPS:
+        add_group(commands)
     return parser
 
 
@@ -249,10 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(settings, args)
     except PlaygroundError as exc:
         _say(f"error: {exc}")
-        return EXIT_ERROR
+        return EXIT_FAILED
     except ValidationError as exc:
         _say(f"error: a setting in the environment, .env.override or .env is invalid:\n{exc}")
-        return EXIT_ERROR
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -8,22 +8,17 @@ window; 1 otherwise (an error, Ctrl-C, a late or missing transition), with the r
 """
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from loadtest.scenarios import SCENARIOS
+from playground.cli.options import add_target_options, resolve_target
 from playground.core.errors import PlaygroundError
-from playground.core.settings import LOOPBACK, PlaygroundSettings
+from playground.core.exits import EXIT_FAILED, EXIT_OK
+from playground.core.settings import PlaygroundSettings
 from playground.core.signals import signals_as_interrupts
-from playground.native.stack import read_admin_token
 from playground.scenarios.plan import RESULTS_DIR, RunOptions
-from playground.scenarios.runner import ScenarioRunner, Target
-
-EXIT_OK, EXIT_FAILED = 0, 1
-# Where compose keeps the generated admin token, inside the demo_app container.
-COMPOSE_TOKEN_HINT = "docker compose exec demo_app cat /var/lib/demo_app/admin-token"
+from playground.scenarios.runner import ScenarioRunner
 
 
 def _positive(text: str) -> float:
@@ -56,23 +51,7 @@ def add_scenario_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("name", choices=list(SCENARIOS), metavar="NAME", help="see below")
-    parser.add_argument(
-        "--target",
-        choices=("native", "compose"),
-        default="native",
-        help="the stack of `playground up` (default), or compose's published ports",
-    )
-    parser.add_argument("--profile", choices=("lab", "realistic"), help="overrides ALERT_PROFILE")
-    urls = parser.add_argument_group("addresses (default: 127.0.0.1 and the ports in .env)")
-    for part in ("demo-app", "prometheus", "alertmanager", "receiver"):
-        urls.add_argument(f"--{part}-url", metavar="URL")
-    parser.add_argument(
-        "--admin-token-file",
-        type=Path,
-        metavar="PATH",
-        help="demo_app's admin token; default: .run/admin-token (native) or "
-        "$DEMO_APP_ADMIN_TOKEN (compose)",
-    )
+    add_target_options(parser)
     lengths = parser.add_argument_group("phase lengths in seconds (default: from the predictions)")
     lengths.add_argument("--warmup", type=_positive, metavar="S")
     lengths.add_argument(
@@ -107,39 +86,6 @@ def add_scenario_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     return parser
 
 
-def resolve_target(settings: PlaygroundSettings, args: argparse.Namespace) -> Target:
-    """The addresses and admin token of the stack the user means."""
-
-    def url(option: str | None, port: int) -> str:
-        return (option or f"http://{LOOPBACK}:{port}").rstrip("/")
-
-    if args.admin_token_file is not None:
-        try:
-            token = args.admin_token_file.read_text().strip()
-        except OSError as exc:
-            raise PlaygroundError(f"Cannot read the admin token file: {exc}") from None
-    elif args.target == "native":
-        token = read_admin_token(settings)
-    else:
-        token = os.environ.get("DEMO_APP_ADMIN_TOKEN", "")
-        if not token:
-            raise PlaygroundError(
-                "compose generates demo_app's admin token. Save it with\n"
-                f"  {COMPOSE_TOKEN_HINT} > .admin-token\n"
-                "and pass --admin-token-file .admin-token (or set DEMO_APP_ADMIN_TOKEN)."
-            )
-    return Target(
-        name=args.target,
-        demo_app=url(args.demo_app_url, settings.DEMO_APP_PORT),
-        prometheus=url(args.prometheus_url, settings.PROMETHEUS_PORT),
-        alertmanager=url(args.alertmanager_url, settings.ALERTMANAGER_PORT),
-        alert_receiver=url(args.receiver_url, settings.ALERT_RECEIVER_PORT),
-        admin_token=token,
-        profile=settings.ALERT_PROFILE,
-        locust_metrics_port=settings.LOCUST_METRICS_PORT if args.target == "native" else None,
-    )
-
-
 def cmd_scenario(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     """Run one scenario; exit 1 unless it completed and matched its predictions."""
     if args.workers < 0:
@@ -164,20 +110,3 @@ def cmd_scenario(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
         print("playground: interrupted", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK if result.ok else EXIT_FAILED
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m playground.cli.scenario NAME ...`: the subcommand on its own."""
-    parser = argparse.ArgumentParser(prog="playground")
-    add_scenario_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["scenario", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        overrides = {"ALERT_PROFILE": args.profile} if args.profile else {}
-        return cmd_scenario(PlaygroundSettings(**overrides), args)
-    except PlaygroundError as exc:
-        print(f"playground: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

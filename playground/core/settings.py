@@ -5,7 +5,7 @@ Precedence, highest first: keyword arguments, environment variables, ``.env.over
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +16,7 @@ from playground.core.paths import REPO_ROOT
 LOOPBACK = "127.0.0.1"
 
 AlertProfile = Literal["lab", "realistic"]
+ALERT_PROFILES: tuple[AlertProfile, ...] = get_args(AlertProfile)
 
 
 class PlaygroundSettings(BaseSettings):

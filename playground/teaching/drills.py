@@ -32,12 +32,12 @@ from playground.core.clients import (
     sample_value,
 )
 from playground.core.errors import PlaygroundError
+from playground.core.exits import EXIT_FAILED, EXIT_OK
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import AlertProfile, PlaygroundSettings
 
 DRILLS_DIR = REPO_ROOT / "docs" / "drills"
 DRILLS_FILE = DRILLS_DIR / "drills.yaml"
-EXIT_OK, EXIT_ERROR = 0, 1
 
 Needs = Literal["traffic", "errors", "slow-llm", "fault", "load"]
 # What a learner does to make each condition true; printed beside a shape that does not show.
@@ -430,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stale = stale_pages()
         for name in stale:
             print(f"out of date: {name}", file=sys.stderr)
-        return EXIT_ERROR if stale else EXIT_OK
+        return EXIT_FAILED if stale else EXIT_OK
     if not args.render:
         parser.error("give --render or --check")
     for path, content in rendered_pages().items():

@@ -36,6 +36,7 @@ from playground.core.clients import (
     sample_value,
 )
 from playground.core.errors import PlaygroundError
+from playground.core.exits import EXIT_FAILED, EXIT_OK
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import AlertProfile, PlaygroundSettings
 from playground.native.processes import PidRecord
@@ -45,7 +46,6 @@ from playground.scenarios.timings import AlertTiming, about, alert_timing
 
 LABS_DIR = REPO_ROOT / "docs" / "labs"
 DEFAULT_WITHIN = "3h"
-EXIT_OK, EXIT_FAILED = 0, 1
 # How many scrapes of demo_app's /metrics lab 6 compares, each on a new connection (so each
 # may reach another worker).
 WORKER_SCRAPES = 6

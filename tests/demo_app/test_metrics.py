@@ -2,59 +2,58 @@
 anchored exclusions, the in-progress gauge, and several applications in one process."""
 
 import math
+import re
 import threading
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from demo_app import metrics
 from demo_app.main import create_application
+from playground.core.paths import REPO_ROOT
 from tests.support.demo_app import ADMIN_HEADERS, make_settings, poll, sample, scrape
 
 CUSTOMER = "/api/v1/customers/{customer_id}"
 
-# name -> label names, exactly as docs/architecture.md lists them.
+
+def documented_metrics(text: str) -> dict[str, tuple[str, set[str]]]:
+    """docs/architecture.md's metric table: name -> (type, label names)."""
+    table = text.split("Metrics (declared once", 1)[1].split("\n\n", 2)[1]
+    metrics = {}
+    for row in table.splitlines()[2:]:
+        names, kind, labels = (cell.strip() for cell in row.strip("|").split("|"))
+        # Label values are given in parentheses, label names before them.
+        label_names = set(re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", labels)))
+        for name in re.findall(r"`(\w+)`", names):
+            metrics[name] = (kind.split()[0].rstrip(","), label_names)
+    return metrics
+
+
+DOCUMENTED = documented_metrics((REPO_ROOT / "docs" / "architecture.md").read_text())
+# name of the sample on /metrics -> label names, as the doc lists them.
 EXPECTED_LABELS: dict[str, set[str]] = {
-    "http_requests_total": {"handler", "method", "status"},
-    "http_request_duration_seconds_bucket": {"handler", "method", "le"},
-    "http_requests_inprogress": set(),
-    "agent_token_usage_total": {"agent", "model"},
-    "agent_turn_latency_seconds_bucket": {"agent", "le"},
-    "llm_tokens_used_total": {"model", "agent"},
-    "llm_prompt_tokens_total": {"model", "agent"},
-    "llm_completion_tokens_total": {"model", "agent"},
-    "llm_call_duration_seconds_bucket": {"model", "le"},
-    "llm_errors_total": {"model", "kind"},
-    "llm_price_usd_per_token": {"model"},
-    "llm_hourly_budget_usd": set(),
-    "demo_app_fault_http_error_ratio": {"route"},
-    "demo_app_fault_llm_extra_latency_seconds": set(),
-    "demo_app_fault_llm_rate_limit_ratio": set(),
-    "demo_app_fault_token_inflation_factor": set(),
-    "demo_app_fault_llm_model": {"model"},
-    "demo_app_fault_event_loop_block_seconds": set(),
-    "demo_app_fault_metrics_extra_latency_seconds": set(),
-    "demo_app_fault_cardinality_leak": set(),
-    "demo_app_fault_strength": set(),
-    "demo_app_fault_this_replica": set(),
-    "demo_app_fault_preset_active": {"preset"},
+    (f"{name}_bucket" if kind == "histogram" else name): (
+        labels | {"le"} if kind == "histogram" else labels
+    )
+    for name, (kind, labels) in DOCUMENTED.items()
 }
-EXPECTED_TYPES = {
-    "http_requests": "counter",
-    "http_request_duration_seconds": "histogram",
-    "http_requests_inprogress": "gauge",
-    "agent_token_usage": "counter",
-    "agent_turn_latency_seconds": "histogram",
-    "llm_tokens_used": "counter",
-    "llm_prompt_tokens": "counter",
-    "llm_completion_tokens": "counter",
-    "llm_call_duration_seconds": "histogram",
-    "llm_errors": "counter",
-    "llm_price_usd_per_token": "gauge",
-    "llm_hourly_budget_usd": "gauge",
-    "demo_app_fault_preset_active": "gauge",
-}
+# name of the metric family (the parser drops a counter's _total) -> type.
+EXPECTED_TYPES = {name.removesuffix("_total"): kind for name, (kind, _) in DOCUMENTED.items()}
+
+
+def test_the_doc_table_lists_exactly_the_metrics_demo_app_declares() -> None:
+    # One source: the table in docs/architecture.md and the declarations in demo_app/metrics.py.
+    declared = {}
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            (family,) = value.describe()
+            suffix = "_total" if family.type == "counter" else ""
+            declared[family.name + suffix] = family.type
+    assert declared == {name: kind for name, (kind, _) in DOCUMENTED.items()}
+    assert DOCUMENTED["llm_errors_total"] == ("counter", {"model", "kind"})
 
 
 def _buckets(metrics: dict, name: str, **labels: str) -> list[float]:

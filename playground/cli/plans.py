@@ -10,6 +10,9 @@ plans between markers, so no doc types them by hand:
     ...                                        (everything up to the closing marker is replaced)
     <!-- /timings -->
     <!-- timing PROFILE SCENARIO ALERT KIND -->45 s<!-- /timing -->   one latest bound, in prose
+    <!-- scenario-timings PROFILE -->          every scenario's expected alerts, each transition
+    <!-- /scenario-timings -->
+    <!-- phases PROFILE -->...<!-- /phases -->  the phase lengths the runner picks
 
 KIND is a transition (firing, notified, resolved, ...), measured from the fault switch, or for
 resolved and resolved notified from the reset.
@@ -32,6 +35,7 @@ from playground.scenarios.timings import about
 # The files whose timings are generated (tests/playground/cli/test_timing_docs.py checks them).
 TIMING_DOCS = (
     "README.md",
+    "loadtest/README.md",
     "docs/labs/02-high-error-rate.md",
     "docs/labs/03-slow-llm.md",
 )
@@ -39,6 +43,10 @@ _TABLE = re.compile(r"(<!-- timings (\S+) (\S+) -->\n)(.*?)(<!-- /timings -->)",
 _INLINE = re.compile(r"(<!-- timing (\S+) (\S+) (\S+) ([\w-]+) -->)(.*?)(<!-- /timing -->)")
 # The docs write ranges with an en dash.
 EN_DASH = "\N{EN DASH}"
+_SCENARIO_TABLE = re.compile(
+    r"(<!-- scenario-timings (\S+) -->\n)(.*?)(<!-- /scenario-timings -->)", re.S
+)
+_PHASES = re.compile(r"(<!-- phases (\S+) -->)(.*?)(<!-- /phases -->)", re.S)
 _ROWS = {
     Kind.PENDING: "pending in Prometheus",
     Kind.FIRING: "firing in Prometheus",
@@ -89,7 +97,37 @@ def render_timings(text: str, plans: dict[str, dict[str, RunPlan]]) -> str:
         window = _window(plans, profile, scenario, alert, Kind(kind.replace("-", " ")))
         return match.group(1) + about(window.latest - window.since) + match.group(7)
 
-    return _INLINE.sub(inline, _TABLE.sub(table, text))
+    def scenario_table(match: re.Match[str]) -> str:
+        rows = [
+            "| scenario: alert | pending | firing | notified | resolved (after recovery) "
+            "| resolved notified (after recovery) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for scenario, plan in plans[match.group(2)].items():
+            for alert in plan.expected:
+                windows = plan.predictions[alert].windows if alert in plan.predictions else {}
+                cells = [
+                    _span(windows[kind]).removesuffix(" s") if kind in windows else "(no `for`)"
+                    for kind in _ROWS
+                ]
+                if windows:
+                    rows.append(f"| {scenario}: {alert} | {' | '.join(cells)} |")
+        return match.group(1) + "\n".join(rows) + "\n" + match.group(4)
+
+    def phases(match: re.Match[str]) -> str:
+        described = []
+        for scenario, plan in plans[match.group(2)].items():
+            lengths = [getattr(plan.lengths, p) for p in SCENARIOS[scenario].phases]
+            if SCENARIOS[scenario].has_incident:
+                total = sum(lengths)
+                about_total = f" (about {total / 60:.0f} min)" if total >= 600 else ""
+                described.append(
+                    f"{scenario} {', '.join(f'{s:g}' for s in lengths)} s{about_total}"
+                )
+        return match.group(1) + "; ".join(described) + match.group(4)
+
+    text = _SCENARIO_TABLE.sub(scenario_table, _TABLE.sub(table, text))
+    return _PHASES.sub(phases, _INLINE.sub(inline, text))
 
 
 def stale_timing_docs(root: Path = REPO_ROOT) -> dict[Path, str]:

@@ -13,6 +13,10 @@ plans between markers, so no doc types them by hand:
     <!-- scenario-timings PROFILE -->          every scenario's expected alerts, each transition
     <!-- /scenario-timings -->
     <!-- phases PROFILE -->...<!-- /phases -->  the phase lengths the runner picks
+    <!-- span PROFILE SCENARIO ALERT KIND -->35-45 s<!-- /span -->   one window, in prose
+    <!-- alert-timing PROFILE ALERT FIELD [LABEL=VALUE] -->42 s<!-- /alert-timing -->
+                                               an AlertTiming field (timings.py), for alerts
+                                               no scenario expects (the fast burn)
 
 KIND is a transition (firing, notified, resolved, ...), measured from the fault switch, or for
 resolved and resolved notified from the reset.
@@ -23,6 +27,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from demo_app.faults import PRESET_STATES
 from loadtest.scenarios import ALERT_PROFILES, SCENARIOS
@@ -30,12 +35,14 @@ from playground.core.paths import REPO_ROOT
 from playground.scenarios.lifecycle import LIFECYCLE, Kind
 from playground.scenarios.plan import RunOptions, RunPlan, plan_run
 from playground.scenarios.predictions import Window, offline_alert_config
-from playground.scenarios.timings import about
+from playground.scenarios.timings import about, alert_timing
 
 # The files whose timings are generated (tests/playground/cli/test_timing_docs.py checks them).
 TIMING_DOCS = (
     "README.md",
     "loadtest/README.md",
+    "docs/labs/04-slos-and-burn-rates.md",
+    "docs/labs/07-silences-and-inhibition.md",
     "docs/labs/02-high-error-rate.md",
     "docs/labs/03-slow-llm.md",
 )
@@ -45,6 +52,10 @@ _INLINE = re.compile(r"(<!-- timing (\S+) (\S+) (\S+) ([\w-]+) -->)(.*?)(<!-- /t
 EN_DASH = "\N{EN DASH}"
 _SCENARIO_TABLE = re.compile(
     r"(<!-- scenario-timings (\S+) -->\n)(.*?)(<!-- /scenario-timings -->)", re.S
+)
+_SPAN = re.compile(r"(<!-- span (\S+) (\S+) (\S+) ([\w-]+) -->)(.*?)(<!-- /span -->)")
+_ALERT_TIMING = re.compile(
+    r"(<!-- alert-timing (\S+) (\S+) (\w+)((?: \w+=\S+)*) -->)(.*?)(<!-- /alert-timing -->)"
 )
 _PHASES = re.compile(r"(<!-- phases (\S+) -->)(.*?)(<!-- /phases -->)", re.S)
 _ROWS = {
@@ -56,14 +67,19 @@ _ROWS = {
 }
 
 
-def offline_plans(profile: str) -> dict[str, RunPlan]:
-    """Each scenario's plan from this repository's configs and demo_app's presets."""
-    config = offline_alert_config(profile)
-    faults = {
+def _offline_faults() -> dict[str, Any]:
+    """demo_app's GET /admin/faults answer on a fresh start, from its own preset table."""
+    return {
         "faults": PRESET_STATES["healthy"].model_dump(),
         "active_preset": "healthy",
         "presets": {name: state.model_dump() for name, state in PRESET_STATES.items()},
     }
+
+
+def offline_plans(profile: str) -> dict[str, RunPlan]:
+    """Each scenario's plan from this repository's configs and demo_app's presets."""
+    config = offline_alert_config(profile)
+    faults = _offline_faults()
     return {
         name: plan_run(scenario, config, faults, RunOptions(), profile, set())
         for name, scenario in SCENARIOS.items()
@@ -126,7 +142,23 @@ def render_timings(text: str, plans: dict[str, dict[str, RunPlan]]) -> str:
                 )
         return match.group(1) + "; ".join(described) + match.group(4)
 
+    def span(match: re.Match[str]) -> str:
+        profile, scenario, alert, kind = match.group(2, 3, 4, 5)
+        window = _window(plans, profile, scenario, alert, Kind(kind.replace("-", " ")))
+        return match.group(1) + _span(window) + match.group(7)
+
+    def alert_timing_of(match: re.Match[str]) -> str:
+        profile, alert, field = match.group(2, 3, 4)
+        labels = dict(pair.split("=", 1) for pair in match.group(5).split())
+        timing = alert_timing(
+            offline_alert_config(profile), _offline_faults(), profile, alert, **labels
+        )
+        if timing is None:
+            raise ValueError(f"no prediction for {match.group(1)}")
+        return match.group(1) + about(getattr(timing, field)) + match.group(7)
+
     text = _SCENARIO_TABLE.sub(scenario_table, _TABLE.sub(table, text))
+    text = _SPAN.sub(span, _ALERT_TIMING.sub(alert_timing_of, text))
     return _PHASES.sub(phases, _INLINE.sub(inline, text))
 
 

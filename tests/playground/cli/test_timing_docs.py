@@ -18,7 +18,7 @@ def test_every_generated_timing_in_the_docs_is_up_to_date() -> None:
 def test_every_timing_doc_has_generated_parts() -> None:
     for name in TIMING_DOCS:
         text = (REPO_ROOT / name).read_text()
-        assert re.search(r"<!-- (timings?|scenario-timings|phases) ", text), name
+        assert re.search(r"<!-- (timings?|scenario-timings|phases|span|alert-timing) ", text), name
 
 
 def test_a_doc_goes_stale_when_a_predicted_window_moves() -> None:

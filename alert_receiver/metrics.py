@@ -16,6 +16,7 @@ from prometheus_client import (
 )
 
 from alert_receiver.models import ALERT_STATUSES
+from alert_receiver.store import NotificationStore
 
 RejectionReason = Literal["too_large", "unsupported_media_type", "malformed_json", "invalid_schema"]
 REJECTION_REASONS: tuple[RejectionReason, ...] = (
@@ -60,11 +61,29 @@ class ReceiverMetrics:
         )
         self.stored_notifications = Gauge(
             "alert_receiver_stored_notifications",
-            "Notifications currently kept in the ring buffer.",
+            "Notifications currently kept in the database.",
             registry=registry,
         )
+        self.stored_bytes = Gauge(
+            "alert_receiver_stored_bytes",
+            "Bytes of payload JSON currently kept (what ALERT_RECEIVER_MAX_STORED_BYTES bounds).",
+            registry=registry,
+        )
+        self.evicted_notifications = Counter(
+            "alert_receiver_evicted_notifications",
+            "Notifications deleted, oldest first, to keep the store within its bounds.",
+            registry=registry,
+        )
+        self._evicted_seen = 0
         for status in ALERT_STATUSES:
             self.notifications.labels(status=status)
             self.alerts.labels(status=status)
         for reason in REJECTION_REASONS:
             self.invalid_payloads.labels(reason=reason)
+
+    def record_store(self, store: NotificationStore) -> None:
+        """Bring the store's gauges and eviction count up to date."""
+        self.stored_notifications.set(len(store))
+        self.stored_bytes.set(store.stored_bytes)
+        self.evicted_notifications.inc(store.evicted - self._evicted_seen)
+        self._evicted_seen = store.evicted

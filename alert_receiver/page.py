@@ -1,6 +1,6 @@
 """The plain HTML page of notifications, newest first. Every value is escaped."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from html import escape
 
 from alert_receiver.models import Notification, WebhookAlert
@@ -28,10 +28,14 @@ def _alert_item(alert: WebhookAlert) -> str:
     )
 
 
-def _row(notification: Notification) -> str:
+def _row(notification: Notification, alert_count: int) -> str:
     payload = notification.payload
     group = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted(payload.group_labels.items()))
     alerts = "".join(_alert_item(a) for a in payload.alerts)
+    hidden = alert_count - len(payload.alerts)
+    if hidden > 0:
+        link = f"api/notifications/{notification.id}"
+        alerts += f'<li>and {hidden} more: <a href="{link}">{link}</a></li>'
     return (
         "<tr>"
         f"<td>{notification.id}</td>"
@@ -44,19 +48,21 @@ def _row(notification: Notification) -> str:
     )
 
 
-def render_page(notifications: Sequence[Notification], refresh_seconds: int) -> str:
-    """The whole page for ``notifications`` (already newest first).
+def render_page(notifications: Iterable[tuple[Notification, int]], refresh_seconds: int) -> str:
+    """The whole page for ``notifications`` (already newest first), rendered one at a time.
 
     Args:
-        notifications: What to show, in display order.
+        notifications: What to show, in display order: each notification with the alerts
+            to show, and how many alerts it has in all.
         refresh_seconds: Reload interval for the browser; 0 for none.
     """
     refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
-    if notifications:
+    rows = "".join(_row(n, alert_count) for n, alert_count in notifications)
+    if rows:
         body = (
             "<table><thead><tr><th>#</th><th>received (UTC)</th><th>status</th>"
             "<th>receiver</th><th>group</th><th>alerts</th></tr></thead><tbody>"
-            + "".join(_row(n) for n in notifications)
+            + rows
             + "</tbody></table>"
         )
     else:
@@ -65,6 +71,8 @@ def render_page(notifications: Sequence[Notification], refresh_seconds: int) -> 
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"{refresh}<title>Alert receiver</title><style>{_STYLE}</style></head><body>"
         "<h1>Alert notifications</h1>"
-        '<p>Newest first. JSON: <a href="api/notifications">api/notifications</a></p>'
+        "<p>The latest, newest first. Every one, as JSON: "
+        '<a href="api/notifications">api/notifications</a>. '
+        'What to do about an alert: <a href="runbooks">the runbooks</a>.</p>'
         f"{body}</body></html>"
     )

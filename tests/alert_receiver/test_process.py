@@ -2,8 +2,7 @@
 real Alertmanager: the payloads it accepts are the ones Alertmanager really sends."""
 
 import signal
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,49 +17,14 @@ from playground.core.settings import PlaygroundSettings
 from playground.native.processes import ManagedProcess, stop_processes
 from playground.native.tools import Tools
 
-START_TIMEOUT_SECONDS = 15
 # group_wait 0s and group_interval 1s below: Alertmanager notifies within a second or two.
 DELIVERY_TIMEOUT_SECONDS = 20
 
 
-def _start(
-    tmp_path: Path, name: str, argv: list[str], env: dict[str, str], health: str
-) -> ManagedProcess:
-    process = ManagedProcess(
-        name,
-        argv,
-        env=env,
-        cwd=tmp_path,
-        log_path=tmp_path / f"{name}.log",
-        record_dir=tmp_path / "pids",
-    )
-    process.start()
-
-    def healthy() -> bool:
-        if process.returncode is not None:
-            raise AssertionError(f"{name} exited: {process.log_excerpt()}")
-        try:
-            return httpx.get(health, timeout=1, trust_env=False).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    assert wait_until(healthy, START_TIMEOUT_SECONDS), process.log_excerpt()
-    return process
-
-
 @pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[tuple[str, ManagedProcess]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = _start(
-        tmp_path,
-        "alert_receiver",
-        [sys.executable, "-m", "alert_receiver"],
-        {"ALERT_RECEIVER_PORT": str(port), "ALERT_RECEIVER_MAX_BODY_BYTES": "4096"},
-        f"{url}/health",
-    )
-    yield url, process
-    stop_processes([process], timeout=5)
+def receiver(start_receiver: Callable[..., Any]) -> tuple[str, ManagedProcess]:
+    started = start_receiver(MAX_BODY_BYTES="4096")
+    return started.url, started.process
 
 
 def test_receiver_process_keeps_a_notification_and_counts_it(
@@ -128,7 +92,9 @@ receivers:
 
 @pytest.mark.tools
 def test_real_alertmanager_notifications_are_kept_firing_then_resolved(
-    receiver: tuple[str, ManagedProcess], tmp_path: Path
+    receiver: tuple[str, ManagedProcess],
+    tmp_path: Path,
+    start_process: Callable[..., ManagedProcess],
 ) -> None:
     receiver_url, _ = receiver
     config = tmp_path / "alertmanager.yml"
@@ -137,8 +103,7 @@ def test_real_alertmanager_notifications_are_kept_firing_then_resolved(
     am_url = f"http://127.0.0.1:{port}"
     tools = Tools(PlaygroundSettings(_env_file=None))
     binary = tools.alertmanager(tmp_path / "tools")
-    alertmanager = _start(
-        binary.cwd or tmp_path,
+    alertmanager = start_process(
         "alertmanager",
         [
             str(binary.path),
@@ -150,6 +115,7 @@ def test_real_alertmanager_notifications_are_kept_firing_then_resolved(
         ],
         {},
         f"{am_url}/-/ready",
+        cwd=binary.cwd,
     )
     alert = {
         "labels": {"alertname": "ReceiverRoundTrip", "severity": "info", "job": "test"},

@@ -149,7 +149,11 @@ def test_rejected_payloads_are_not_stored(
     client.post("/webhook", json=make_payload(status="exploded"))
     client.post("/webhook", content=b"{", headers={"content-type": "application/json"})
 
-    assert client.get("/api/notifications").json() == {"count": 0, "notifications": []}
+    assert client.get("/api/notifications").json() == {
+        "count": 0,
+        "next_before": None,
+        "notifications": [],
+    }
 
 
 def test_get_on_webhook_is_405_json(client: TestClient) -> None:

@@ -6,6 +6,7 @@ import uvicorn
 
 from alert_receiver.main import create_application
 from alert_receiver.settings import Settings
+from http_limits import HeadLimitedHttpToolsProtocol
 
 
 def main() -> None:
@@ -21,6 +22,8 @@ def main() -> None:
         host=settings.ALERT_RECEIVER_HOST,
         port=settings.ALERT_RECEIVER_PORT,
         log_level=settings.ALERT_RECEIVER_LOG_LEVEL,
+        # Bounded request heads (http_limits explains the choice).
+        http=HeadLimitedHttpToolsProtocol,
     )
 
 

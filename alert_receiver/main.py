@@ -4,11 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from alert_receiver.metrics import ReceiverMetrics
 from alert_receiver.routes import notifications, ops, runbooks, webhook
 from alert_receiver.settings import Settings
 from alert_receiver.store import NotificationStore
+from http_limits import HeaderCountLimit
 
 
 @asynccontextmanager
@@ -41,4 +43,10 @@ def create_application(settings: Settings | None = None) -> FastAPI:
     app.state.metrics.record_store(app.state.store)
     for router in (webhook.router, notifications.router, runbooks.router, ops.router):
         app.include_router(router)
+    app.add_middleware(HeaderCountLimit, respond=_error)
     return app
+
+
+def _error(status_code: int, message: str) -> JSONResponse:
+    # FastAPI's own error shape, the one every other error of the receiver has.
+    return JSONResponse({"detail": message}, status_code)

@@ -2,8 +2,8 @@
 
 ``python -m bench.server VARIANT PORT CPU`` is the child; ServerProcess starts it from the
 benchmark, waits until it answers, reads its CPU time from /proc and stops it. The uvicorn
-settings are those of ``python -m demo_app`` with one worker: httptools and uvloop (auto,
-from uvicorn[standard]), access log off, keep-alive.
+settings are those of ``python -m demo_app`` with one worker: httptools (with demo_app's
+bounded head) and uvloop (from uvicorn[standard]), access log off, keep-alive.
 """
 
 import argparse
@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     pin_to_cpu(args.cpu)
     import uvicorn
 
+    from demo_app.http_protocol import DemoAppHttpProtocol
+
     # A bare name is one of bench.apps' factories; "module:factory" names any other (to try
     # a change without editing bench/apps.py).
     target = args.variant if ":" in args.variant else f"bench.apps:{args.variant}"
@@ -131,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         log_level="warning",
         access_log=False,
+        http=DemoAppHttpProtocol,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from demo_app.http_protocol import DemoAppHttpProtocol
 from demo_app.settings import Settings
 
 logger = logging.getLogger("demo_app")
@@ -87,6 +88,8 @@ def main() -> None:
             log_level=settings.DEMO_APP_LOG_LEVEL,
             log_config=log_config,
             access_log=settings.DEMO_APP_ACCESS_LOG,
+            # Bounded request heads (http_limits explains the choice).
+            http=DemoAppHttpProtocol,
         )
     finally:
         if temporary is not None:

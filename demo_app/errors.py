@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from demo_app.http_protocol import HEAD_TOO_LARGE_CODE
 from demo_app.llm import LLMError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ _CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: HEAD_TOO_LARGE_CODE,
 }
 # An LLM failure, as our client sees it: a rate limit is passed on as a 429 with a hint to
 # retry; a timeout or an upstream failure is a gateway error (5xx).
@@ -70,6 +72,11 @@ def error_response(
 ) -> JSONResponse:
     """The one shape of every error body."""
     return JSONResponse({"error": code, "message": message, **extra}, status_code, headers)
+
+
+def error_status_response(status_code: int, message: str) -> JSONResponse:
+    """The one shape for a status the framework knows by number (``_CODES``)."""
+    return error_response(status_code, _CODES.get(status_code, "http_error"), message)
 
 
 def _echo(text: str) -> str:

@@ -9,12 +9,13 @@ from fastapi import Depends, FastAPI
 
 from demo_app import cardinality_demo, instrumentation, metrics, multiprocess
 from demo_app.deps import refresh_faults
-from demo_app.errors import BodyLimitMiddleware, add_exception_handlers
+from demo_app.errors import BodyLimitMiddleware, add_exception_handlers, error_status_response
 from demo_app.faults import FaultStore
 from demo_app.llm import build_provider
 from demo_app.routes import admin, customers, health, messages
 from demo_app.routes import cardinality_demo as cardinality_demo_routes
 from demo_app.settings import Settings
+from http_limits import HeaderCountLimit
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def create_application(
         app.include_router(router)
     app.include_router(cardinality_demo_routes.router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.DEMO_APP_MAX_BODY_BYTES)
+    app.add_middleware(HeaderCountLimit, respond=error_status_response)
     if should_instrument:
         instrumentation.instrument(
             app,

@@ -1,0 +1,133 @@
+"""Request heads are bounded on demo_app and alert_receiver (issue 11's row "one request
+with a 100 MB header"): over 16 KiB or over 100 fields gets a JSON 431 at once, a flood is
+cut off after a few reads, and /health stays fast while four floods run."""
+
+import json
+import multiprocessing
+import socket
+import statistics
+import time
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from http_limits import MAX_HEAD_BYTES, MAX_HEADER_FIELDS
+
+FLOOD_BYTES = 100 * 1024 * 1024
+FLOODS = 4
+FLOOD_SECONDS = 4.0
+FLOOD_WARMUP_SECONDS = 0.5
+HEALTH_LIMIT_SECONDS = 0.100
+CHUNK = 64 * 1024
+
+
+def _exchange(port: int, head: bytes, timeout: float = 5.0) -> tuple[int, dict[str, Any]]:
+    """Send a raw head, read the answer until the server closes; (status, JSON body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    _, _, body = rest.partition(b"\r\n\r\n")
+    return int(status_line.split()[1]), json.loads(body)
+
+
+def _head(fields: int, value_bytes: int = 1, terminated: bool = True) -> bytes:
+    # "Host" is one of the fields, as a client always sends it.
+    lines = [b"GET /health HTTP/1.1", b"Host: 127.0.0.1"]
+    lines += [b"X-F%d: %s" % (i, b"a" * value_bytes) for i in range(fields - 1)]
+    return b"\r\n".join(lines) + (b"\r\n\r\n" if terminated else b"")
+
+
+def test_a_head_within_both_limits_is_served(server: Any) -> None:
+    head = _head(MAX_HEADER_FIELDS - 1, terminated=False) + b"\r\nConnection: close\r\n\r\n"
+
+    status, body = _exchange(server.port, head)
+
+    assert status == 200, body
+
+
+def test_one_field_over_the_limit_gets_a_json_431(server: Any) -> None:
+    head = _head(MAX_HEADER_FIELDS, terminated=False) + b"\r\nConnection: close\r\n\r\n"
+
+    status, body = _exchange(server.port, head)
+
+    assert status == 431
+    assert str(MAX_HEADER_FIELDS) in body[server.part.error_field]
+
+
+def test_a_head_over_16_kib_gets_a_json_431_before_it_ends(server: Any) -> None:
+    # Never terminated: the answer must come from the byte count, not from the parser.
+    head = _head(2, value_bytes=MAX_HEAD_BYTES + 1, terminated=False)
+    started = time.monotonic()
+
+    status, body = _exchange(server.port, head)
+
+    assert status == 431
+    assert str(MAX_HEAD_BYTES) in body[server.part.error_field]
+    assert time.monotonic() - started < 2
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def _flood(port: int, until: float, sent_per_connection: "Queue[int]") -> None:
+    """Open connections and stream one endless header into each until the deadline."""
+    chunk = b"a" * CHUNK
+    while time.monotonic() < until:
+        sent = 0
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Flood: ")
+                while sent < FLOOD_BYTES and time.monotonic() < until:
+                    sock.sendall(chunk)
+                    sent += len(chunk)
+        except OSError:
+            pass  # the server cut the connection: what should happen
+        sent_per_connection.put(sent)
+
+
+def test_four_100_mb_header_floods_are_cut_off_and_health_stays_fast(server: Any) -> None:
+    pid = server.process.pid
+    rss_before = _rss_bytes(pid)
+    # Floods from processes of their own, so that they do not slow this one's client.
+    context = multiprocessing.get_context("fork")
+    queue: Queue[int] = context.Queue()
+    until = time.monotonic() + FLOOD_SECONDS
+    floods = [
+        context.Process(target=_flood, args=(server.port, until, queue)) for _ in range(FLOODS)
+    ]
+    timings = []
+    peak_rss = rss_before
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=5) as client:
+        client.get("/health")  # the connection is made before the floods begin
+        for flood in floods:
+            flood.start()
+        # Measured once the floods run, not while four processes are being forked.
+        time.sleep(FLOOD_WARMUP_SECONDS)
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            timings.append(time.perf_counter() - started)
+            peak_rss = max(peak_rss, _rss_bytes(pid))
+            time.sleep(0.05)
+    sent = []
+    for flood in floods:
+        flood.join()
+    while not queue.empty():
+        sent.append(queue.get())
+
+    # Every connection was cut long before its 100 MB (the kernel's socket buffers take a
+    # few MB before the client notices), so many connections were made.
+    assert len(sent) > FLOODS, sent
+    assert max(sent) < FLOOD_BYTES / 4, sent
+    assert peak_rss - rss_before < 50 * 1024 * 1024, (rss_before, peak_rss)
+    assert statistics.median(timings) < HEALTH_LIMIT_SECONDS, timings
+    assert max(timings) < HEALTH_LIMIT_SECONDS, timings

@@ -16,10 +16,14 @@ import httpx
 import pytest
 import yaml
 
+from alert_receiver.routes.runbooks import RUNBOOKS_PATH
+from alert_receiver.settings import Settings as ReceiverSettings
 from playground.core.net import free_port
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import PlaygroundSettings
 from playground.native.tools import Tools as PlaygroundTools
+
+RECEIVER_DEFAULT_PORT = ReceiverSettings.model_fields["ALERT_RECEIVER_PORT"].default
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,8 @@ class Repo:
 
     root: Path = REPO_ROOT
     profiles: tuple[str, ...] = ("lab", "realistic")
-    runbook_url_base: str = (
-        "https://github.com/example/observability-playground/blob/main/docs/runbooks.md#"
-    )
+    # Where the alert receiver serves docs/runbooks.md, on its default address.
+    runbook_url_base: str = f"http://127.0.0.1:{RECEIVER_DEFAULT_PORT}{RUNBOOKS_PATH}#"
 
     @property
     def prometheus_config(self) -> Path:

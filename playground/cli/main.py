@@ -198,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start every part; stays in the foreground until Ctrl-C")
     add_profile_option(up)
     up.add_argument(
-        "--fresh", action="store_true", help="delete Prometheus and Alertmanager data first"
+        "--fresh",
+        action="store_true",
+        help="delete the data of Prometheus, Alertmanager and the receiver first",
     )
     up.set_defaults(handler=cmd_up)
 

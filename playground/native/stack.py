@@ -124,6 +124,11 @@ class RunPaths:
         return self.root / "alertmanager" / "data"
 
     @property
+    def alert_receiver_db(self) -> Path:
+        """The receiver's notifications (SQLite), kept across restarts like the TSDB."""
+        return self.root / "alert_receiver" / "notifications.sqlite3"
+
+    @property
     def tools(self) -> Path:
         return self.root / "tools"
 
@@ -161,7 +166,7 @@ class NativeStack:
     Args:
         settings: Ports, profile and folders. Defaults to ``PlaygroundSettings()`` (the
             environment, .env.override and .env).
-        fresh: Should the Prometheus and Alertmanager data of earlier runs be deleted
+        fresh: Should the Prometheus, Alertmanager and receiver data of earlier runs be deleted
             first? Defaults to False (history survives a restart).
         extra_env: Variables added to one part's environment, by part name, e.g.
             ``{"demo_app": {"DEMO_APP_SEED": "7"}}``.
@@ -267,7 +272,11 @@ class NativeStack:
             )
         check_ports(native_ports(settings))
         if self.fresh:
-            for data in (paths.prometheus_data, paths.alertmanager_data):
+            for data in (
+                paths.prometheus_data,
+                paths.alertmanager_data,
+                paths.alert_receiver_db.parent,
+            ):
                 shutil.rmtree(data, ignore_errors=True)
         rendered = render_configs(settings)
         self._admin_token = secrets.token_urlsafe(32)
@@ -328,6 +337,7 @@ class NativeStack:
                 {
                     "ALERT_RECEIVER_HOST": LOOPBACK,
                     "ALERT_RECEIVER_PORT": str(settings.ALERT_RECEIVER_PORT),
+                    "ALERT_RECEIVER_DB_PATH": str(paths.alert_receiver_db),
                     "PYTHONUNBUFFERED": "1",
                 },
                 REPO_ROOT,

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from alert_receiver.main import create_application
 from alert_receiver.settings import Settings
-from playground.polling import wait_until
-from playground.ports import free_port
-from playground.processes import ManagedProcess, stop_processes
+from playground.core.net import free_port
+from playground.core.polling import wait_until
+from playground.native.processes import ManagedProcess, stop_processes
 
 
 @pytest.fixture

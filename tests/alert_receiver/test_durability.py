@@ -5,25 +5,17 @@ under floods of huge notifications (issue 11's rows "receiver killed and restart
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from playground.polling import wait_until
+from playground.core.polling import wait_until
+from tests.support.procfs import rss_bytes
 
 FLOOD_PAYLOADS = 30
 FLOOD_ALERTS = 10_000
 RSS_LIMIT_BYTES = 150 * 1024 * 1024
 DEFAULT_GET_LIMIT_SECONDS = 0.100
-
-
-def _rss_bytes(pid: int) -> int:
-    # VmRSS of the process itself, from the kernel, not from what the process reports.
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
 
 
 def _kill_9(started: Any) -> None:
@@ -109,7 +101,7 @@ def test_thirty_floods_of_ten_thousand_alerts_stay_under_150_mb_and_a_default_ge
             )
             assert response.status_code == 200, response.text
 
-        rss = _rss_bytes(pid)
+        rss = rss_bytes(pid)
         # The best of a few: one GET can lose its core to another test process.
         timings = []
         for _ in range(5):

@@ -194,7 +194,13 @@ def dockerignore(repo_root: Path) -> list[str]:
 
 
 def test_build_context_carries_the_code_and_requirements_only(dockerignore: list[str]) -> None:
-    for needed in ["requirements.txt", "demo_app/main.py", "alert_receiver/app.py"]:
+    for needed in [
+        "requirements.txt",
+        "demo_app/main.py",
+        "alert_receiver/app.py",
+        "http_limits/__init__.py",
+        "docs/runbooks.md",
+    ]:
         assert dockerignore_allows(dockerignore, needed), needed
     for kept_out in [
         ".env",
@@ -205,6 +211,7 @@ def test_build_context_carries_the_code_and_requirements_only(dockerignore: list
         ".tools/bin/prometheus",
         "demo_app/__pycache__/x.pyc",
         "tests/x.py",
+        "docs/architecture.md",
     ]:
         assert not dockerignore_allows(dockerignore, kept_out), kept_out
 

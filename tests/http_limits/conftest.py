@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from playground.polling import wait_until
-from playground.ports import free_port
-from playground.processes import ManagedProcess, stop_processes
+from playground.core.net import free_port
+from playground.core.polling import wait_until
+from playground.native.processes import ManagedProcess, stop_processes
 
 START_TIMEOUT_SECONDS = 20
 REPO_ROOT = Path(__file__).resolve().parents[2]

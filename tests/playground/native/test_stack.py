@@ -2,10 +2,13 @@
 and nothing is left running after stop. Bounded: each start takes a few seconds."""
 
 import os
+import sqlite3
 import stat
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
+import httpx
 import pytest
 
 from playground.core.errors import MissingToolError, PortInUseError, StackRunningError
@@ -78,6 +81,32 @@ def test_admin_token_is_private_and_demo_app_accepts_it(stack: NativeStack) -> N
     assert token_file.read_text().strip() == stack.admin_token
     assert stack.demo_app.apply_preset("error-storm")
     assert stack.demo_app.reset() == stack.demo_app.faults()
+
+
+@pytest.mark.tools
+def test_the_receiver_keeps_its_notifications_in_the_run_folder(stack: NativeStack) -> None:
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "RunFolderTest"},
+        "annotations": {},
+        "startsAt": "2025-01-01T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "fingerprint": "1",
+    }
+    payload = {
+        "version": "4",
+        "status": "firing",
+        "receiver": "test",
+        "groupLabels": {},
+        "commonLabels": {},
+        "alerts": [alert],
+    }
+    response = httpx.post(f"{stack.urls.alert_receiver}/webhook", json=payload, trust_env=False)
+    assert response.status_code == 200
+
+    with closing(sqlite3.connect(stack.paths.alert_receiver_db)) as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM notifications")]
+    assert response.json()["id"] in ids
 
 
 @pytest.mark.tools

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from demo_app.http_protocol import HEAD_TOO_LARGE_CODE
@@ -88,6 +89,26 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.code, exc.message, exc.headers, **exc.extra)
 
 
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
+
+def _allowed_methods(request: Request, starlettes: str) -> str:
+    """Every method some route of this path accepts.
+
+    Starlette's 405 names only the methods of the first route whose path matched
+    (``starlettes``), so on a path served by several routes (GET, PUT and DELETE
+    /admin/faults) it said GET. The OpenAPI document lists every operation of every path;
+    its templates are matched with Starlette's own compile_path.
+    """
+    methods = {method.strip() for method in starlettes.split(",") if method.strip()}
+    app: FastAPI = request.app
+    for template, operations in app.openapi()["paths"].items():
+        regex, _, _ = compile_path(template)
+        if regex.match(request.url.path):
+            methods |= {key.upper() for key in operations} & _HTTP_METHODS
+    return ", ".join(sorted(methods))
+
+
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
@@ -95,8 +116,10 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     if status == 404:
         message = f"No route matches {target}. The API is described at /docs."
     elif status == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request, (exc.headers or {}).get("Allow", ""))
+        headers = {**(exc.headers or {}), "Allow": allowed}
         message = f"{target}: method not allowed here. Allowed: {allowed}."
+        return error_response(status, _CODES[status], message, headers)
     else:
         message = str(exc.detail)
     return error_response(status, _CODES.get(status, "http_error"), message, exc.headers)

@@ -6,13 +6,17 @@ before the multiprocess directory is prepared, and each worker imports it again.
 
 import json
 
-from http_limits import HEAD_TOO_LARGE, HeadLimitedHttpToolsProtocol
+from http_limits import HeadLimitedHttpToolsProtocol
 
-# demo_app's error code for a 431, in errors.py's one shape.
+# demo_app's error codes for what the protocol answers itself, in errors.py's one shape.
 HEAD_TOO_LARGE_CODE = "request_header_fields_too_large"
+_CODES = {400: "malformed_request", 431: HEAD_TOO_LARGE_CODE}
 
 
 class DemoAppHttpProtocol(HeadLimitedHttpToolsProtocol):
-    """Answers an oversized head with demo_app's error shape."""
+    """Answers an oversized head, or a request it cannot parse, in demo_app's error shape."""
 
-    error_body = json.dumps({"error": HEAD_TOO_LARGE_CODE, "message": HEAD_TOO_LARGE}).encode()
+    @staticmethod
+    def error_body(status_code: int, message: str) -> bytes:
+        code = _CODES.get(status_code, "http_error")
+        return json.dumps({"error": code, "message": message}).encode()

@@ -14,8 +14,10 @@ class MessageRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # The upper length limit is DEMO_APP_MAX_MESSAGE_CHARS, checked by the route.
-    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    # The upper length limit is DEMO_APP_MAX_MESSAGE_CHARS, checked by the route. The
+    # pattern (one non-space character anywhere) puts "not only whitespace" in the published
+    # schema too: min_length alone said " " was valid, then the stripped value was refused.
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"\S")]
     model: Model | None = Field(default=None, description="Defaults to DEMO_APP_DEFAULT_MODEL.")
 
 

@@ -13,8 +13,10 @@ The field count is checked after parsing, in ``HeaderCountLimit``: the byte boun
 caps the work, so counting afterwards costs nothing (as h11's maintainers argue in h11#155).
 """
 
+import json
 from collections.abc import Callable
-from typing import Any, ClassVar
+from http import HTTPStatus
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,13 +30,18 @@ HEAD_TOO_LARGE = (
 
 
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, refusing request heads over ``MAX_HEAD_BYTES``.
+    """uvicorn's httptools protocol, refusing request heads over ``MAX_HEAD_BYTES``, and
+    answering the errors it raises itself (431 here, 400 for a request httptools cannot
+    parse) in JSON.
 
-    Subclasses set ``error_body``, the JSON of the 431 answer in their app's error shape.
-    Pass the subclass as uvicorn's ``http`` setting.
+    Subclasses override ``error_body`` to give the JSON their app's error shape. Pass the
+    class as uvicorn's ``http`` setting.
     """
 
-    error_body: ClassVar[bytes] = b'{"detail": "' + HEAD_TOO_LARGE.encode() + b'"}'
+    @staticmethod
+    def error_body(status_code: int, message: str) -> bytes:
+        """The JSON body of an error answered here; FastAPI's shape by default."""
+        return json.dumps({"detail": message}).encode()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,13 +67,22 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def _refuse(self) -> None:
+        self._answer_and_close(431, HEAD_TOO_LARGE)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's own answer to a request httptools cannot parse is text/plain.
+        self._answer_and_close(400, msg)
+
+    def _answer_and_close(self, status_code: int, message: str) -> None:
         if self.transport.is_closing():
             return
+        body = self.error_body(status_code, message)
         self.transport.write(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-            b"content-type: application/json\r\n"
-            b"content-length: " + str(len(self.error_body)).encode() + b"\r\n"
-            b"connection: close\r\n\r\n" + self.error_body
+            f"HTTP/1.1 {status_code} {HTTPStatus(status_code).phrase}\r\n".encode()
+            + b"content-type: application/json\r\n"
+            + f"content-length: {len(body)}\r\n".encode()
+            + b"connection: close\r\n\r\n"
+            + body
         )
         self.transport.close()
 

@@ -9,7 +9,7 @@ import logging
 from fastapi import APIRouter, Depends
 
 from demo_app import paths
-from demo_app.deps import FaultsDep, SettingsDep, refuse_while_hidden, require_admin
+from demo_app.deps import AdminRoute, FaultsDep, SettingsDep, refuse_while_hidden, require_admin
 from demo_app.errors import ApiError
 from demo_app.faults import PRESET_STATES, FaultState, FaultStore, matching_preset
 from demo_app.labels import PRESETS
@@ -18,6 +18,7 @@ from demo_app.schemas import ErrorBody, FaultsView
 logger = logging.getLogger(__name__)
 router = APIRouter(
     tags=["admin"],
+    route_class=AdminRoute,
     dependencies=[Depends(require_admin)],
     responses={401: {"model": ErrorBody}},
 )

@@ -211,3 +211,20 @@ def test_token_inflation_multiplies_reported_and_counted_tokens() -> None:
     assert inflated["prompt_tokens"] == 4 * plain["prompt_tokens"]
     assert inflated["completion_tokens"] == 4 * plain["completion_tokens"]
     assert counted[1] == 4 * counted[0] > 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b'{"http_error_ratio": "lots"}', b"\xff"],
+    ids=["malformed", "wrong", "bytes"],
+)
+def test_the_token_is_checked_before_the_body_is_read(client: TestClient, body: bytes) -> None:
+    json_type = {"content-type": "application/json"}
+
+    without_token = client.put(FAULTS, content=body, headers=json_type)
+    with_token = client.put(FAULTS, content=body, headers={**json_type, **ADMIN_HEADERS})
+
+    assert without_token.status_code == 401
+    assert without_token.json()["error"] == "unauthorized"
+    # The body is looked at only once the token is right.
+    assert with_token.status_code in (400, 422)

@@ -1,5 +1,6 @@
 """demo_app/errors.py: one JSON shape for unknown routes, wrong methods and real bugs."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from demo_app.main import create_application
@@ -26,6 +27,25 @@ def test_a_wrong_method_is_a_json_405_with_allow(client: TestClient) -> None:
     assert response.headers["allow"] == "POST"
     assert response.json()["error"] == "method_not_allowed"
     assert "Allowed: POST" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/admin/faults", "DELETE, GET, PUT"),
+        ("PATCH", "/admin/faults", "DELETE, GET, PUT"),
+        ("GET", "/admin/faults/presets/healthy", "POST"),
+        ("POST", "/health", "GET"),
+    ],
+)
+def test_a_405_allows_every_method_of_every_route_on_the_path(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert f"Allowed: {allowed}." in response.json()["message"]
 
 
 def test_an_unhandled_exception_is_a_json_500_and_recorded() -> None:

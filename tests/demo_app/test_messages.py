@@ -1,6 +1,7 @@
 """POST /api/v1/messages and /stream: the turn, its metrics once per request, bad input."""
 
 import json
+import re
 import time
 from collections.abc import Iterator
 
@@ -225,3 +226,17 @@ def test_bad_input_never_reaches_a_500(client: TestClient) -> None:
         assert 400 <= response.status_code < 500, (content, response.status_code)
         assert "error" in response.json()
     assert sample("http_requests_total", handler=MESSAGES, method="POST", status="500") == before
+
+
+@pytest.mark.parametrize("text", [" ", "   ", "\t\n", "\u2003"])
+def test_the_published_schema_itself_refuses_a_whitespace_only_message(
+    client: TestClient, text: str
+) -> None:
+    # A client (or schemathesis) that follows /openapi.json must learn that blank is
+    # invalid there, not only from the 422.
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["MessageRequest"]
+    message = schema["properties"]["message"]
+
+    assert re.search(message["pattern"], text) is None
+    assert re.search(message["pattern"], f"{text}hi{text}") is not None
+    _assert_error(client.post(MESSAGES, json={"message": text}), 422, "validation_error")

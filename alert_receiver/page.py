@@ -2,8 +2,10 @@
 
 from collections.abc import Iterable
 from html import escape
+from urllib.parse import urlsplit
 
 from alert_receiver.models import Notification, WebhookAlert
+from alert_receiver.paths import RUNBOOKS_PATH
 
 _STYLE = """
 body { font-family: sans-serif; margin: 1.5rem; }
@@ -15,14 +17,28 @@ code { font-size: 0.85em; }
 """
 
 
+def _runbook_link(url: str) -> str:
+    """A link to the alert's runbook. One served here is linked relative to this page, so
+    it opens whatever port the receiver runs on; other web links as they are."""
+    link = urlsplit(url)
+    if link.path == RUNBOOKS_PATH:
+        href = f"{RUNBOOKS_PATH.lstrip('/')}#{link.fragment}"
+    elif link.scheme in ("http", "https"):
+        href = url
+    else:
+        return ""
+    return f' <a href="{escape(href)}">runbook</a>'
+
+
 def _alert_item(alert: WebhookAlert) -> str:
     labels = ", ".join(f"{escape(k)}={escape(v)}" for k, v in sorted(alert.labels.items()))
     summary = alert.annotations.get("summary", "")
     description = alert.annotations.get("description", "")
+    runbook = _runbook_link(alert.annotations.get("runbook_url", ""))
     ends = "" if alert.status == "firing" else f", ended {escape(alert.ends_at.isoformat())}"
     return (
         f'<li><span class="{escape(alert.status)}">{escape(alert.status)}</span> '
-        f"{escape(summary)} {escape(description)}<br>"
+        f"{escape(summary)} {escape(description)}{runbook}<br>"
         f"<code>{labels}</code><br>"
         f"started {escape(alert.starts_at.isoformat())}{ends}</li>"
     )

@@ -4,12 +4,10 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 
 from alert_receiver.deps import SettingsDep
+from alert_receiver.paths import RUNBOOKS_PATH
 from alert_receiver.runbooks import render_runbooks_page
 
 router = APIRouter(tags=["runbooks"])
-
-# The path every rule's runbook_url uses (with #<alertname in lower case>).
-RUNBOOKS_PATH = "/runbooks"
 
 
 @router.get(RUNBOOKS_PATH, response_class=HTMLResponse)

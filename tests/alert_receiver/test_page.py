@@ -50,3 +50,21 @@ def test_page_refresh_follows_the_setting(
     client.app.state.settings.ALERT_RECEIVER_PAGE_REFRESH_SECONDS = 7
 
     assert '<meta http-equiv="refresh" content="7">' in client.get("/").text
+
+
+def test_an_alerts_runbook_is_linked_relative_to_the_page(
+    client: TestClient, make_payload: Callable[..., dict[str, Any]]
+) -> None:
+    payload = make_payload()
+    payload["alerts"][0]["annotations"]["runbook_url"] = (
+        "http://127.0.0.1:5001/runbooks#higherrorrate"
+    )
+    client.post("/webhook", json=payload)
+    script = make_payload()
+    script["alerts"][0]["annotations"]["runbook_url"] = "javascript:alert(1)"
+    client.post("/webhook", json=script)
+
+    page = client.get("/").text
+
+    assert '<a href="runbooks#higherrorrate">runbook</a>' in page
+    assert "javascript:" not in page

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from alert_receiver.routes.runbooks import RUNBOOKS_PATH
+from alert_receiver.paths import RUNBOOKS_PATH
 from alert_receiver.settings import Settings as ReceiverSettings
 from playground.core.net import free_port
 from playground.core.paths import REPO_ROOT

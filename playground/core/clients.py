@@ -178,19 +178,40 @@ class ReceiverClient(_Client):
         since: datetime | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Kept notifications, newest first; the filters are the API's own.
+        """Kept notifications, newest first, each with every alert; the filters are the API's
+        own.
+
+        The API answers a page at a time and lists each notification's first alerts only;
+        this follows the cursor and fetches whole notifications where alerts were left out.
 
         Args:
             status: Only this notification status.
             alertname: Only notifications with an alert of this name.
             since: Only those received at or after this time (with a time zone).
-            limit: At most this many.
+            limit: At most this many. Defaults to every one that matches.
         """
-        params: dict[str, Any] = {"status": status, "alertname": alertname, "limit": limit}
+        params: dict[str, Any] = {"status": status, "alertname": alertname}
         if since is not None:
             params["since"] = since.isoformat()
         params = {k: v for k, v in params.items() if v is not None}
-        return self._json("GET", "/api/notifications", params=params)["notifications"]
+        found: list[dict[str, Any]] = []
+        while limit is None or len(found) < limit:
+            if limit is not None:
+                params["limit"] = min(limit - len(found), self.PAGE_LIMIT)
+            page = self._json("GET", "/api/notifications", params=params)
+            found += page["notifications"]
+            if page.get("next_before") is None:
+                break
+            params["before"] = page["next_before"]
+        return [self._whole(note) for note in found]
+
+    # The API's largest page.
+    PAGE_LIMIT = 1000
+
+    def _whole(self, note: dict[str, Any]) -> dict[str, Any]:
+        if note.get("alerts_total", len(note["alerts"])) > len(note["alerts"]):
+            return self._json("GET", f"/api/notifications/{note['id']}")
+        return note
 
     def is_ready(self, path: str = "/health") -> bool:
         return super().is_ready(path)

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from alert_receiver.routes.notifications import MAX_LIMIT
+from alert_receiver.store import LISTED_ALERTS
 from playground.core.clients import ReceiverClient
 from playground.core.net import free_port
 from playground.core.polling import wait_until
@@ -165,3 +167,31 @@ def test_real_alertmanager_notifications_are_kept_firing_then_resolved(
     assert alert_seen["endsAt"] == "0001-01-01T00:00:00Z"
     assert resolved[0]["alerts"][0]["status"] == "resolved"
     assert resolved[0]["alerts"][0]["fingerprint"] == alert_seen["fingerprint"]
+
+
+def test_the_client_follows_the_cursor_and_fetches_every_alert(
+    start_receiver: Callable[..., Any], make_payload: Callable[..., dict[str, Any]]
+) -> None:
+    # A response budget so small that every page holds one notification.
+    receiver = start_receiver(MAX_RESPONSE_BYTES="1024")
+    big = make_payload(alertname="Big")
+    big["alerts"] = [
+        {**big["alerts"][0], "labels": {"alertname": "Big", "instance": str(i)}}
+        for i in range(LISTED_ALERTS + 3)
+    ]
+    for payload in (make_payload(), big, make_payload(status="resolved")):
+        assert httpx.post(f"{receiver.url}/webhook", json=payload, trust_env=False).is_success
+
+    with ReceiverClient(receiver.url) as client:
+        every = client.notifications()
+        two = client.notifications(limit=2)
+        firing = client.notifications(status="firing")
+
+    assert [n["id"] for n in every] == [3, 2, 1]
+    assert len(every[1]["alerts"]) == LISTED_ALERTS + 3
+    assert [n["id"] for n in two] == [3, 2]
+    assert [n["id"] for n in firing] == [2, 1]
+
+
+def test_the_clients_page_size_is_the_apis_largest() -> None:
+    assert ReceiverClient.PAGE_LIMIT == MAX_LIMIT

@@ -31,6 +31,9 @@ LOCUST_CONF = REPO_ROOT / "loadtest" / "locust.conf"
 LOCUST_START_TIMEOUT = 60.0
 # After SIGINT Locust writes its HTML and CSV reports and exits; this long at most.
 LOCUST_STOP_TIMEOUT = 20.0
+# Locust usually exits within a second of SIGINT; past this it is sent again (see stop()).
+# More than a scrape interval: a master serving its final metrics lingers that long.
+SIGINT_RESEND_SECONDS = 8.0
 _LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
 
 
@@ -211,12 +214,19 @@ class LocustRun:
     def stop(self) -> None:
         """Ask Locust to stop as after Ctrl-C (it writes its reports), then make sure."""
         running = [p for p in self.processes if p.is_running()]
-        for process in running:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGINT)  # type: ignore[arg-type]
         deadline = time.monotonic() + LOCUST_STOP_TIMEOUT
-        while any(p.is_running() for p in running) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while running and time.monotonic() < deadline:
+            # Again every few seconds: Python turns SIGINT into a KeyboardInterrupt wherever
+            # the process is, and one raised inside a weakref callback is printed
+            # ("Exception ignored in ... KeyboardInterrupt") and dropped, so Locust keeps
+            # running. Only SIGINT makes it write its HTML report (SIGTERM does not).
+            for process in running:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGINT)  # type: ignore[arg-type]
+            resend = time.monotonic() + SIGINT_RESEND_SECONDS
+            while any(p.is_running() for p in running) and time.monotonic() < min(resend, deadline):
+                time.sleep(0.1)
+            running = [p for p in running if p.is_running()]
         stop_processes(self.processes, timeout=5.0)
         with contextlib.suppress(OSError):
             (self.folder / ".pids").rmdir()

@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt
 
 STATE_COLOURS = {"pending": "#f5b841", "firing": "#d64545"}
 SERIES_COLOUR = "#1f5fa8"
+# The other lines of a panel (Locust's view beside demo_app's), in order.
+OTHER_COLOURS = ("#2a9d57", "#8a3ffc", "#c9641e")
 # 1200 x 900 pixels at this size and resolution: sharp in a README, small on disk.
 FIGURE_INCHES = (12.0, 9.0)
 DPI = 100
@@ -38,6 +40,9 @@ class Panel:
         events: (seconds, label) of the alert's notifications, drawn as markers on top.
         percent: Should values show as percentages? Defaults to False.
         unit: Axis label. Defaults to "".
+        label: The legend's name for ``points``. Defaults to "value".
+        others: More (label, points) lines on the same axes, e.g. the load tester's view of
+            the same signal beside the server's.
     """
 
     title: str
@@ -47,6 +52,8 @@ class Panel:
     events: Sequence[tuple[float, str]] = field(default_factory=list)
     percent: bool = False
     unit: str = ""
+    label: str = "value"
+    others: Sequence[tuple[str, Sequence[tuple[float, float]]]] = field(default_factory=list)
 
 
 def render_plot(
@@ -112,9 +119,16 @@ def _draw(axis: plt.Axes, panel: Panel, marks: Sequence[tuple[float, str]]) -> N
         label = state if state not in labelled else None
         labelled.add(state)
         axis.axvspan(start, stop, color=STATE_COLOURS.get(state, "grey"), alpha=0.25, label=label)
+    others = [
+        (label, [t for t, _ in points], [v * scale for _, v in points])
+        for label, points in panel.others
+        if points
+    ]
+    for (label, other_times, other_values), colour in zip(others, OTHER_COLOURS, strict=False):
+        axis.plot(other_times, other_values, color=colour, linewidth=1.3, label=label)
     if times:
-        axis.plot(times, values, color=SERIES_COLOUR, linewidth=1.6, label="value")
-    else:
+        axis.plot(times, values, color=SERIES_COLOUR, linewidth=1.6, label=panel.label)
+    elif not others:
         axis.text(
             0.5, 0.5, "no data", transform=axis.transAxes, ha="center", va="center", color="grey"
         )
@@ -138,7 +152,7 @@ def _draw(axis: plt.Axes, panel: Panel, marks: Sequence[tuple[float, str]]) -> N
             color="dimgrey",
         )
     # Room above the highest value and the threshold for the notification markers.
-    finite = [v for v in values if math.isfinite(v)]
+    finite = [v for v in values + [v for _, _, vs in others for v in vs] if math.isfinite(v)]
     top = max([*finite, (panel.threshold or 0.0) * scale, 1e-9])
     axis.set_ylim(0, top * 1.3)
     axis.set_title(panel.title, fontsize=10, loc="left")

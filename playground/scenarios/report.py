@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.scenarios import Scenario, ScenarioKind
+from playground.scenarios.client_server import RouteRow, Side
 from playground.scenarios.lifecycle import LIFECYCLE, Kind
 from playground.scenarios.plan import RunPlan
 from playground.scenarios.predictions import AlertConfig, Status, judge
@@ -55,6 +56,7 @@ class RunRecord:
     outcome: str
     problems: list[str] = field(default_factory=list)
     locust: Mapping[str, Any] = field(default_factory=dict)
+    both_ends: list[RouteRow] = field(default_factory=list)
 
 
 def _iso(at: float | None) -> str | None:
@@ -156,6 +158,7 @@ class Report:
     also_seen: list[str]
     preexisting: list[str]
     locust: dict[str, Any]
+    client_vs_server: list[RouteRow] = field(default_factory=list)
     files: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -211,6 +214,7 @@ def build_report(record: RunRecord) -> Report:
         also_seen=unexpected,
         preexisting=sorted(f"{describe(k)} ({state})" for k, state in record.preexisting.items()),
         locust=dict(record.locust),
+        client_vs_server=list(record.both_ends),
     )
 
 
@@ -470,6 +474,43 @@ def _md_locust(report: Report) -> list[str]:
     return [*lines, "", f"Locust's own reports: {', '.join(locust['files'])}."]
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _share(side: Side) -> str:
+    share = side.failure_share
+    return "-" if share is None else f"{share:.1%}"
+
+
+def _md_client_server(report: Report) -> list[str]:
+    if not report.client_vs_server:
+        return []
+    lines = [
+        "",
+        "## The run from both ends: Locust and demo_app",
+        "",
+        "Locust's counts are its final totals; every quantile and the server's numbers come",
+        "from Prometheus over the run, from histograms with the same buckets. The server counts",
+        "every request to the route (Locust's and anyone else's). Quantiles in ms, as",
+        "p50 / p95 / p99; a client far above the server is time queued before demo_app's",
+        "middleware saw the request (docs/labs/06-several-workers.md, section 3).",
+        "",
+        "| route | requests (Locust / demo_app) | failed: Locust / demo_app 5xx "
+        "| Locust p50 / p95 / p99 | demo_app p50 / p95 / p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for row in report.client_vs_server:
+        client, server = row.client, row.server
+        lines.append(
+            f"| {row.method} {row.route} | {_ms(client.requests)} / {_ms(server.requests)} | "
+            f"{_share(client)} / {_share(server)} | "
+            f"{_ms(client.p50_ms)} / {_ms(client.p95_ms)} / {_ms(client.p99_ms)} | "
+            f"{_ms(server.p50_ms)} / {_ms(server.p95_ms)} / {_ms(server.p99_ms)} |"
+        )
+    return lines
+
+
 # report.md, in order: each function renders one section of the Report.
 MARKDOWN_SECTIONS: tuple[Callable[[Report], list[str]], ...] = (
     _md_header,
@@ -479,6 +520,7 @@ MARKDOWN_SECTIONS: tuple[Callable[[Report], list[str]], ...] = (
     _md_notes,
     _md_timeline,
     _md_locust,
+    _md_client_server,
 )
 
 

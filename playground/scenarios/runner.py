@@ -17,6 +17,7 @@ healthy before the runner returns. If the runner itself is killed, Locust exits 
 state stays, and `playground faults reset` clears it.
 """
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ from playground.core.clients import (
 )
 from playground.core.errors import PlaygroundError
 from playground.core.signals import signals_ignored
+from playground.scenarios.client_server import (
+    RouteRow,
+    client_quantile_queries,
+    route_rows,
+    server_queries,
+)
 from playground.scenarios.lifecycle import LIFECYCLE, Kind
 from playground.scenarios.locust_run import LOCUST_STOP_TIMEOUT, LocustRun
 from playground.scenarios.plan import (
@@ -56,6 +63,20 @@ from playground.scenarios.timeline import (
 )
 
 # The plot's panels: the alert whose signal each shows, a title, percent?, unit.
+# Locust's side of the plot (the `locust` job), and demo_app's for the same requests.
+LOOKUP_CLIENT = 'job="locust", name=~"/api/v1/customers/\\\\{customer_id\\\\}.*"'
+LOOKUP_SERVER = 'job="demo_app", handler="/api/v1/customers/{customer_id}"'
+
+
+def client_failure_share(window: str) -> str:
+    failures = f'sum(rate(locust_request_failures_total{{job="locust"}}[{window}]))'
+    return f'{failures} / sum(rate(locust_requests_total{{job="locust"}}[{window}]))'
+
+
+def lookup_p95(metric: str, selector: str, window: str) -> str:
+    return f"histogram_quantile(0.95, sum by (le) (rate({metric}_bucket{{{selector}}}[{window}])))"
+
+
 PLOT_PANELS = (
     ("HighErrorRate", "5xx share of requests", True, ""),
     ("SlowLLM", "p95 of LLM call durations", False, "seconds"),
@@ -292,6 +313,7 @@ class ScenarioRunner:
             outcome=outcome,
             problems=problems,
             locust=self.locust.summary() if self.locust else {"available": False},
+            both_ends=self._both_ends(ended),
         )
         report = build_report(record)
         try:
@@ -307,6 +329,30 @@ class ScenarioRunner:
         self.close()
         return RunResult(folder, report)
 
+    def _both_ends(self, ended: float) -> list[RouteRow]:
+        """Each route's numbers from Locust and from demo_app over the run (report section).
+
+        Locust has stopped by now, after serving its final numbers for a scrape.
+        """
+        summary = self.locust.summary() if self.locust else {}
+        if not summary.get("available"):
+            return []
+        window = max(1, math.ceil(ended - self._started))
+
+        def run(queries: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+            results = {}
+            for key, expr in queries.items():
+                try:
+                    results[key] = self.prometheus.query(expr)
+                except StackApiError as exc:
+                    self.say(f"  warning: no {key} for the client-vs-server table: {exc}")
+                    results[key] = []
+            return results
+
+        # Only where this Prometheus scrapes the Locust that the runner started.
+        client = run(client_quantile_queries(window)) if self.target.locust_metrics_port else {}
+        return route_rows(summary["endpoints"], run(server_queries(window)), client)
+
     @property
     def slack(self) -> float:
         return polling_slack(self.options)
@@ -320,22 +366,34 @@ class ScenarioRunner:
         start, end = record.started, record.ended
         step = max(record.config.scrape_interval, (end - start) / 600, 1.0)
         stretches = state_intervals(record.transitions, end)
+        # Locust's own view, where this Prometheus scrapes the Locust the runner started.
+        client = self.target.locust_metrics_port is not None
+
+        def points(expr: str, what: str) -> list[tuple[float, float]]:
+            try:
+                result = self.prometheus.query_range(expr, start, end, step)
+            except StackApiError as exc:
+                self.say(f"  warning: no data for {what}: {exc}")
+                return []
+            values = result[0]["values"] if result else []
+            return [(float(t) - origin, float(v)) for t, v in values]
+
+        window = f"{4 * record.config.scrape_interval:g}s"
         panels = []
         for name, title, percent, unit in PLOT_PANELS:
             rule = record.config.rule(name)
-            points: list[tuple[float, float]] = []
-            if rule is not None and rule.signal:
-                try:
-                    result = self.prometheus.query_range(rule.signal, start, end, step)
-                except StackApiError as exc:
-                    self.say(f"  warning: no data for the {name} panel: {exc}")
-                    result = []
-                for series in result[:1]:
-                    points = [(float(t) - origin, float(v)) for t, v in series["values"]]
+            signal = (
+                points(rule.signal, f"the {name} panel") if rule is not None and rule.signal else []
+            )
+            others = []
+            if client and name == "HighErrorRate":
+                others = [("Locust: failed share", points(client_failure_share(window), name))]
             panels.append(
                 Panel(
                     title=f"{title} ({name}: {rule.signal if rule else 'rule not loaded'})",
-                    points=points,
+                    points=signal,
+                    label="demo_app" if others else "value",
+                    others=others,
                     threshold=rule.threshold if rule else None,
                     stretches=[(a - origin, b - origin, s) for a, b, s in stretches.get(name, [])],
                     events=[
@@ -345,6 +403,25 @@ class ScenarioRunner:
                     ],
                     percent=percent,
                     unit=unit,
+                )
+            )
+        if client:
+            client_p95 = lookup_p95("locust_request_duration_seconds", LOOKUP_CLIENT, window)
+            panels.append(
+                Panel(
+                    title="p95 of customer lookups (not streamed): Locust vs demo_app",
+                    points=points(
+                        lookup_p95("http_request_duration_seconds", LOOKUP_SERVER, window),
+                        "demo_app's p95",
+                    ),
+                    label="demo_app",
+                    others=[
+                        (
+                            "Locust",
+                            points(client_p95, "Locust's p95"),
+                        )
+                    ],
+                    unit="seconds",
                 )
             )
         marks = [

@@ -8,6 +8,8 @@ and the scenario phase, and every query of the Load test dashboard must return d
 it ends, the client's final count of a route must equal demo_app's, through Prometheus.
 """
 
+import dataclasses
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -17,16 +19,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadtest.scenarios import STEADY_USERS, PhaseLengths
+from loadtest.scenarios import SCENARIOS, STEADY_USERS, PhaseLengths
 from playground.configs.rule_profiles import live_profile
 from playground.core.polling import wait_until
 from playground.native.stack import NativeStack
 from playground.scenarios.locust_run import LocustRun
+from playground.scenarios.plan import RunOptions
+from playground.scenarios.runner import ScenarioRunner
 from playground.teaching.drills import load_drills, run_query
+from tests.support.scenarios import target_of
 
 pytestmark = pytest.mark.e2e
 
 RUN_SECONDS = 45
+REPORT_RUN_SECONDS = 30
 WORKERS = 2
 # The background traffic (tests/e2e/conftest.py) never streams, so this route's requests on
 # the shared stack are all Locust's: the two counts can be compared exactly.
@@ -169,3 +175,34 @@ def test_after_the_run_the_clients_count_equals_the_servers_through_prometheus(
     # equal; a stream cut off at the stop is counted by demo_app only, one per user at most.
     assert not math.isnan(client_count) and client_count >= RUN_SECONDS / 2, client_count
     assert 0 <= server_count_now - client_count <= STEADY_USERS, (client_count, server_count_now)
+
+
+@pytest.mark.timeout(300)
+def test_the_scenario_report_shows_the_clients_numbers_beside_the_servers(
+    native_stack: NativeStack, run: Run, tmp_path: Path
+) -> None:
+    # After the module's own Locust has gone: the runner's serves on the same port.
+    assert wait_until(lambda: not run.locust.is_running(), RUN_SECONDS + 60, 1.0)
+    target = dataclasses.replace(
+        target_of(native_stack), locust_metrics_port=native_stack.settings.LOCUST_METRICS_PORT
+    )
+    runner = ScenarioRunner(
+        SCENARIOS["baseline"],
+        target,
+        RunOptions(duration=REPORT_RUN_SECONDS, results_root=tmp_path),
+        say=lambda _line: None,
+    )
+    result = runner.run()
+    report = json.loads((result.folder / "report.json").read_text())
+    rows = {(r["method"], r["route"]): r for r in report["client_vs_server"]}
+    lookups = rows["GET", "/api/v1/customers/{customer_id}"]
+    # Both ends have every number for the lookups; the server counts the background
+    # traffic's lookups too, so it has at least Locust's (less a scrape's worth at the edges).
+    for side in ("client", "server"):
+        for key in ("requests", "failures", "p50_ms", "p95_ms", "p99_ms"):
+            assert lookups[side][key] is not None, (side, key, lookups)
+    assert lookups["server"]["requests"] >= 0.8 * lookups["client"]["requests"], lookups
+    # timeline.png gains Locust's lines (not checked pixel by pixel: that it was drawn).
+    assert (result.folder / "timeline.png").stat().st_size > 0
+    markdown = (result.folder / "report.md").read_text()
+    assert "## The run from both ends: Locust and demo_app" in markdown

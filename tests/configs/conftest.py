@@ -164,20 +164,6 @@ def prometheus_dir(tmp_path: Path, repo: Repo, profile: str) -> Path:
     return config_dir
 
 
-@pytest.fixture(scope="session")
-def yaml_strings() -> Callable[[Any], list[str]]:
-    """Returns every string value of a parsed YAML document, depth first."""
-
-    def collect(node: Any) -> list[str]:
-        if isinstance(node, dict):
-            return [text for value in node.values() for text in collect(value)]
-        if isinstance(node, list):
-            return [text for item in node for text in collect(item)]
-        return [node] if isinstance(node, str) else []
-
-    return collect
-
-
 # Seconds Alertmanager may take to answer /-/ready.
 ALERTMANAGER_STARTUP_SECONDS = 15.0
 

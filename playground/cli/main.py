@@ -51,35 +51,40 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+# What each part's row on the console says, besides its URL.
+_PART_NOTES = {
+    "demo_app": "the API; metrics at /metrics",
+    "alert_receiver": "notifications page; JSON at /api/notifications",
+    "alertmanager": "API at /api/v2/alerts",
+    "alertmanager_2": "the HA pair's second Alertmanager (same alerts and silences)",
+    "prometheus": "API at /api/v1/alerts",
+    "grafana": "dashboards (anonymous Viewer)",
+}
+
+
 def _print_urls(stack: NativeStack) -> None:
-    urls = stack.urls
-    prometheus_ui = "" if stack.prometheus.has_web_ui() else "; this build has no web UI"
-    alertmanager_ui = "" if stack.alertmanager.is_ready("/") else "; this build has no web UI"
-    rows = [
-        ("demo_app", urls.demo_app, "the API; metrics at /metrics"),
-        ("alert_receiver", urls.alert_receiver, "notifications page; JSON at /api/notifications"),
-        ("alertmanager", urls.alertmanager, f"API at /api/v2/alerts{alertmanager_ui}"),
-        ("prometheus", urls.prometheus, f"API at /api/v1/alerts{prometheus_ui}"),
-    ]
-    if "grafana" in stack.processes:
-        password = _shown(stack.settings.PLAYGROUND_RUN_DIR / "grafana" / "admin-password")
-        rows.append(
-            (
-                "grafana",
-                urls.grafana,
-                f"dashboards (anonymous Viewer); admin password in {password}",
-            )
-        )
+    no_ui = "; this build has no web UI"
+    notes = dict(_PART_NOTES)
+    if not stack.prometheus.has_web_ui():
+        notes["prometheus"] += no_ui
+    if not stack.alertmanager.is_ready("/"):
+        notes["alertmanager"] += no_ui
+    password = _shown(stack.settings.PLAYGROUND_RUN_DIR / "grafana" / "admin-password")
+    notes["grafana"] += f"; admin password in {password}"
     print(f"\nThe playground is up (alert profile: {stack.settings.ALERT_PROFILE}).")
-    for name, url, note in rows:
-        print(f"  {name:<15} {url:<24} {note}")
+    for row in stack.parts:
+        print(f"  {row.name:<15} {row.url(stack.settings):<24} {notes.get(row.name, '')}")
     print(f"Fault API token: {_shown(stack.paths.admin_token)} (`playground faults` uses it)")
-    print(f"Logs: {_shown(stack.paths.logs)}/")
+    print(f"Logs: {_shown(stack.paths.logs)}/ (appended; a part that dies is restarted)")
     print("Ctrl-C stops everything.\n", flush=True)
 
 
 def cmd_up(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
-    """Start the stack and stay in the foreground until Ctrl-C or `playground down`."""
+    """Start the stack and stay in the foreground until Ctrl-C or `playground down`.
+
+    A part that dies is restarted, with a growing wait as compose's restart policy does.
+    Under `nohup`, SIGHUP stays ignored, so the stack outlives the terminal.
+    """
     with signals_as_interrupts():
         stack = NativeStack(settings, fresh=args.fresh, report=_say)
         try:
@@ -95,6 +100,7 @@ def cmd_up(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
                 if stack.is_running:
                     stack.stop()
                     _say("stopped")
+    return EXIT_OK
 
 
 def cmd_down(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
@@ -202,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete the data of Prometheus, Alertmanager and the receiver first",
     )
+    up.add_argument(
+        "--ha",
+        action="store_true",
+        help="run Alertmanager as an HA pair that gossips (sets PLAYGROUND_HA)",
+    )
     up.set_defaults(handler=cmd_up)
 
     down = commands.add_parser("down", help="stop a running stack and any leftovers")
@@ -247,7 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `playground` console script."""
     args = build_parser().parse_args(argv)
     try:
-        overrides = {"ALERT_PROFILE": args.profile} if getattr(args, "profile", None) else {}
+        overrides: dict[str, Any] = (
+            {"ALERT_PROFILE": args.profile} if getattr(args, "profile", None) else {}
+        )
+        if getattr(args, "ha", False):
+            overrides["PLAYGROUND_HA"] = True
         settings = PlaygroundSettings(**overrides)
         return args.handler(settings, args)
     except PlaygroundError as exc:

@@ -32,7 +32,7 @@ def sample_value(sample: dict[str, Any]) -> float:
     return float(sample["value"][1])
 
 
-class _Client:
+class Client:
     def __init__(
         self,
         base_url: str,
@@ -43,6 +43,12 @@ class _Client:
         self._http = httpx.Client(
             base_url=self.base_url, timeout=timeout, headers=headers, trust_env=False
         )
+
+    @classmethod
+    def for_stack(cls, base_url: str, admin_token: str) -> Self:
+        """The client of one part of a running stack (only demo_app's needs the token)."""
+        del admin_token
+        return cls(base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -71,8 +77,12 @@ class _Client:
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._request(method, path, **kwargs).json()
 
-    def is_ready(self, path: str) -> bool:
-        """Whether ``path`` answers 2xx now."""
+    # The path that answers 200 once the part is ready to serve (each client sets its own).
+    HEALTH_PATH = "/"
+
+    def is_ready(self, path: str | None = None) -> bool:
+        """Whether ``path`` (default: the part's health path) answers 2xx now."""
+        path = self.HEALTH_PATH if path is None else path
         try:
             self._request("GET", path)
         except StackApiError:
@@ -80,11 +90,13 @@ class _Client:
         return True
 
 
-class PrometheusClient(_Client):
+class PrometheusClient(Client):
     """Prometheus's HTTP API (``/api/v1``). Each method returns the ``data`` it documents.
 
     Ref: https://prometheus.io/docs/prometheus/latest/querying/api/
     """
+
+    HEALTH_PATH = "/-/ready"
 
     def _data(self, path: str, **params: Any) -> Any:
         body = self._json("GET", f"/api/v1/{path}", params=params)
@@ -124,19 +136,22 @@ class PrometheusClient(_Client):
         """The configuration Prometheus loaded, as YAML (/api/v1/status/config)."""
         return self._data("status/config")["yaml"]
 
-    def is_ready(self, path: str = "/-/ready") -> bool:
-        return super().is_ready(path)
+    def alertmanagers(self) -> list[str]:
+        """The alert URLs of every Alertmanager Prometheus sends to now."""
+        return [a["url"] for a in self._data("alertmanagers")["activeAlertmanagers"]]
 
     def has_web_ui(self) -> bool:
         """False for builds without the web UI (Debian's), which serve only the API."""
         return super().is_ready("/query")
 
 
-class AlertmanagerClient(_Client):
+class AlertmanagerClient(Client):
     """Alertmanager's API v2.
 
     Ref: https://github.com/prometheus/alertmanager/blob/main/api/v2/openapi.yaml
     """
+
+    HEALTH_PATH = "/-/ready"
 
     def alerts(
         self,
@@ -164,12 +179,40 @@ class AlertmanagerClient(_Client):
         """The configuration Alertmanager loaded, as written (/api/v2/status)."""
         return self._json("GET", "/api/v2/status")["config"]["original"]
 
-    def is_ready(self, path: str = "/-/ready") -> bool:
-        return super().is_ready(path)
+    def cluster(self) -> dict[str, Any]:
+        """This instance's view of its cluster: ``status`` (disabled, settling, ready) and
+        ``peers`` (itself included)."""
+        return self._json("GET", "/api/v2/status")["cluster"]
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Send alerts as Prometheus does: ``labels``, ``annotations``, ``startsAt``, ``endsAt``."""
+        self._request("POST", "/api/v2/alerts", json=alerts)
+
+    def silences(self) -> list[dict[str, Any]]:
+        """Every silence this instance knows (active, pending and expired), with ``status``."""
+        return self._json("GET", "/api/v2/silences")
+
+    def create_silence(
+        self, matchers: dict[str, str], ends_at: datetime, created_by: str, comment: str
+    ) -> str:
+        """Silence the alerts whose labels equal ``matchers``, from now to ``ends_at``; its id."""
+        body = {
+            "matchers": [
+                {"name": name, "value": value, "isRegex": False, "isEqual": True}
+                for name, value in matchers.items()
+            ],
+            "startsAt": datetime.now(ends_at.tzinfo).isoformat(),
+            "endsAt": ends_at.isoformat(),
+            "createdBy": created_by,
+            "comment": comment,
+        }
+        return self._json("POST", "/api/v2/silences", json=body)["silenceID"]
 
 
-class ReceiverClient(_Client):
+class ReceiverClient(Client):
     """The alert receiver's JSON API (alert_receiver/)."""
+
+    HEALTH_PATH = "/health"
 
     def notifications(
         self,
@@ -213,11 +256,8 @@ class ReceiverClient(_Client):
             return self._json("GET", f"/api/notifications/{note['id']}")
         return note
 
-    def is_ready(self, path: str = "/health") -> bool:
-        return super().is_ready(path)
 
-
-class DemoAppAdminClient(_Client):
+class DemoAppAdminClient(Client):
     """demo_app's fault API, ``/admin/faults``, with its bearer token.
 
     Args:
@@ -226,8 +266,14 @@ class DemoAppAdminClient(_Client):
         timeout: Seconds per request.
     """
 
+    HEALTH_PATH = "/ready"
+
     def __init__(self, base_url: str, token: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         super().__init__(base_url, timeout, headers={"Authorization": f"Bearer {token}"})
+
+    @classmethod
+    def for_stack(cls, base_url: str, admin_token: str) -> Self:
+        return cls(base_url, admin_token)
 
     def faults(self) -> dict[str, Any]:
         """The current fault state."""
@@ -245,5 +291,8 @@ class DemoAppAdminClient(_Client):
         """Back to healthy."""
         return self._json("DELETE", "/admin/faults")
 
-    def is_ready(self, path: str = "/ready") -> bool:
-        return super().is_ready(path)
+
+class GrafanaClient(Client):
+    """Grafana's HTTP API; the native stack needs only its health."""
+
+    HEALTH_PATH = "/api/health"

@@ -32,6 +32,12 @@ class PlaygroundSettings(BaseSettings):
     ALERT_RECEIVER_PORT: int = Field(default=5001, ge=1, le=65535)
     PROMETHEUS_PORT: int = Field(default=9090, ge=1, le=65535)
     ALERTMANAGER_PORT: int = Field(default=9093, ge=1, le=65535)
+    # The Alertmanager HA pair (`playground up --ha`, compose profile `ha`): the second
+    # instance's API, and each instance's gossip port (loopback only; natively the pair
+    # gossips over 127.0.0.1, so two ports where compose uses 9094 in two containers).
+    ALERTMANAGER_2_PORT: int = Field(default=9095, ge=1, le=65535)
+    ALERTMANAGER_CLUSTER_PORT: int = Field(default=9094, ge=1, le=65535)
+    ALERTMANAGER_2_CLUSTER_PORT: int = Field(default=9096, ge=1, le=65535)
     # Grafana: compose's, and the native stack's when `make setup` installed it.
     GRAFANA_PORT: int = Field(default=3000, ge=1, le=65535)
     LOCUST_PORT: int = Field(default=8089, ge=1, le=65535)
@@ -41,6 +47,8 @@ class PlaygroundSettings(BaseSettings):
     LOCUST_METRICS_PORT: int = Field(default=9646, ge=1, le=65535)
     # Which rules Prometheus loads: prometheus/rules/<profile>/.
     ALERT_PROFILE: AlertProfile = "lab"
+    # Run Alertmanager as an HA pair that gossips (`playground up --ha` sets it).
+    PLAYGROUND_HA: bool = False
 
     # Runtime state: rendered configs, TSDB, logs, pid records, the admin token.
     PLAYGROUND_RUN_DIR: Path = REPO_ROOT / ".run"
@@ -82,19 +90,14 @@ class PlaygroundSettings(BaseSettings):
         # `.run` in .env means the repository's .run, wherever the command runs from.
         return (REPO_ROOT / path.expanduser()).resolve()
 
-    def ports(self) -> dict[str, int]:
-        """Each port the native stack listens on, by the environment variable that sets it."""
+    def compose_ports(self) -> dict[str, int]:
+        """Each host port compose publishes (the `load` and `ha` profiles' included)."""
         return {
             "DEMO_APP_PORT": self.DEMO_APP_PORT,
             "ALERT_RECEIVER_PORT": self.ALERT_RECEIVER_PORT,
             "PROMETHEUS_PORT": self.PROMETHEUS_PORT,
             "ALERTMANAGER_PORT": self.ALERTMANAGER_PORT,
-        }
-
-    def compose_ports(self) -> dict[str, int]:
-        """Each host port compose publishes (the `load` profile's Locust UI included)."""
-        return {
-            **self.ports(),
+            "ALERTMANAGER_2_PORT": self.ALERTMANAGER_2_PORT,
             "GRAFANA_PORT": self.GRAFANA_PORT,
             "LOCUST_PORT": self.LOCUST_PORT,
         }

@@ -1,9 +1,10 @@
 """Signals for the commands that run in the foreground (`up`, `scenario`).
 
 SIGTERM (from `playground down`, or a supervisor) and SIGHUP (the terminal closed) stop them
-as Ctrl-C does, through KeyboardInterrupt; while they clean up, all three are ignored, so a
-second Ctrl-C cannot cut the cleanup short. Python can set handlers in the main thread only;
-elsewhere (a test calling the CLI from a thread) both are no-ops.
+as Ctrl-C does, through KeyboardInterrupt; a SIGHUP that was ignored (nohup) stays ignored.
+While they clean up, all three are ignored, so a second Ctrl-C cannot cut the cleanup short.
+Python can set handlers in the main thread only; elsewhere (a test calling the CLI from a
+thread) both are no-ops.
 """
 
 import contextlib
@@ -22,7 +23,12 @@ def signals_as_interrupts() -> Iterator[None]:
     def interrupt(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # Under nohup SIGHUP is ignored on purpose (`nohup playground up &` must outlive the
+    # terminal): an ignored SIGHUP stays ignored.
+    caught = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+        caught.append(signal.SIGHUP)
+    previous = {s: signal.signal(s, interrupt) for s in caught}
     try:
         yield
     finally:

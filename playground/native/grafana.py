@@ -79,7 +79,9 @@ def admin_password(path: Path) -> str:
     return password
 
 
-def rewrite_datasources(config: dict[str, Any], addresses: Mapping[str, str]) -> dict[str, Any]:
+def rewrite_datasources(
+    config: dict[str, Any], addresses: Mapping[str, list[str]]
+) -> dict[str, Any]:
     """A copy of a datasources file with every datasource URL on loopback."""
     rendered = yaml.safe_load(yaml.safe_dump(config))
     for source in rendered.get("datasources") or []:

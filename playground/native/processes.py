@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playground.core.polling import wait_until
@@ -157,7 +158,8 @@ class ManagedProcess:
         argv: The command.
         env: Variables added to the runner's environment.
         cwd: Working directory.
-        log_path: Receives stdout and stderr; truncated at start.
+        log_path: Receives stdout and stderr, appended: a restart or the next run adds a
+            marked section, so what led to a crash is still there.
         record_dir: Where the pid record is written.
     """
 
@@ -179,6 +181,9 @@ class ManagedProcess:
         self.record_dir = record_dir
         self._popen: subprocess.Popen[bytes] | None = None
         self._record: PidRecord | None = None
+        # Where this start's section of the log begins: excerpts read from here on.
+        self._log_offset = 0
+        self.starts = 0
 
     @property
     def pid(self) -> int | None:
@@ -193,9 +198,14 @@ class ManagedProcess:
         return self._popen is not None and self._popen.poll() is None
 
     def start(self) -> None:
-        """Start the child and record it."""
+        """Start the child (again, if it ran before) and record it."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
+        self.starts += 1
+        with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            log.write(f"==== {stamp} playground: starting {self.name} ====\n".encode())
+            log.flush()
             self._popen = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
@@ -218,13 +228,13 @@ class ManagedProcess:
         try:
             with open(self.log_path, "rb") as log:
                 log.seek(0, os.SEEK_END)
-                log.seek(max(0, log.tell() - _LOG_READ_BYTES))
+                log.seek(max(self._log_offset, log.tell() - _LOG_READ_BYTES))
                 return log.read().decode(errors="replace").splitlines()
         except OSError:
             return []
 
     def log_tail(self, lines: int = 25) -> str:
-        """The last ``lines`` lines of the log ("" if there is none)."""
+        """The last ``lines`` lines of this start's section of the log ("" if none)."""
         return "\n".join(self._log_lines()[-lines:])
 
     def log_excerpt(self, lines: int = 25) -> str:

@@ -8,7 +8,8 @@
 The stack owns its run folder while it runs (a lock file), stops every part on exit, on an
 exception and at interpreter exit, and leaves pid records so that `playground down` or the
 next start can stop what a crash left behind. See processes.py for how children are kept
-from outliving it.
+from outliving it. While it runs, supervise() restarts a part that dies (supervision.py).
+What the stack runs is the table in parts.py; how each part starts is commands.py.
 """
 
 import atexit
@@ -20,17 +21,18 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Self, cast
 
 import httpx
 
 from playground.core.clients import (
     AlertmanagerClient,
+    Client,
     DemoAppAdminClient,
     PrometheusClient,
     ReceiverClient,
@@ -42,10 +44,11 @@ from playground.core.errors import (
     StackRunningError,
     StartupError,
 )
-from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
-from playground.core.settings import LOOPBACK, PlaygroundSettings
-from playground.native.grafana import grafana_command, render_grafana
+from playground.core.settings import PlaygroundSettings
+from playground.native.commands import COMMANDS, Launch
+from playground.native.grafana import render_grafana
+from playground.native.parts import PARTS, Part, alertmanagers, part, running_parts, stack_ports
 from playground.native.ports import check_ports
 from playground.native.processes import (
     ManagedProcess,
@@ -54,86 +57,30 @@ from playground.native.processes import (
     stop_processes,
     stop_records,
 )
-from playground.native.render import RenderedConfigs, render_configs
-from playground.native.tools import Executable, Tools
+from playground.native.render import render_configs
+from playground.native.run_folder import RunPaths
+from playground.native.supervision import Supervisor
+from playground.native.tools import Tools
 
-# Start order, in waves: Prometheus after its targets, so its first scrapes find every
-# target up; Grafana, when installed, last, on its datasources.
-PARTS = ("demo_app", "alert_receiver", "alertmanager", "prometheus")
-OPTIONAL_PARTS = ("grafana",)
-HEALTH_PATHS = {
-    "demo_app": "/ready",
-    "alert_receiver": "/health",
-    "alertmanager": "/-/ready",
-    "prometheus": "/-/ready",
-    "grafana": "/api/health",
-}
 _HEALTH_POLL_SECONDS = 0.1
 _LOG_TAIL_LINES = 25
+_SUPERVISE_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
 class StackUrls:
-    """Base URL of each part (no trailing slash)."""
+    """Base URL of each part (no trailing slash); alertmanager_2 is the HA pair's second."""
 
     demo_app: str
     alert_receiver: str
     alertmanager: str
+    alertmanager_2: str
     prometheus: str
     grafana: str
 
     @classmethod
     def from_settings(cls, settings: PlaygroundSettings) -> "StackUrls":
-        return cls(
-            demo_app=f"http://{LOOPBACK}:{settings.DEMO_APP_PORT}",
-            alert_receiver=f"http://{LOOPBACK}:{settings.ALERT_RECEIVER_PORT}",
-            alertmanager=f"http://{LOOPBACK}:{settings.ALERTMANAGER_PORT}",
-            prometheus=f"http://{LOOPBACK}:{settings.PROMETHEUS_PORT}",
-            grafana=f"http://{LOOPBACK}:{settings.GRAFANA_PORT}",
-        )
-
-
-@dataclass(frozen=True)
-class RunPaths:
-    """The layout of the run folder."""
-
-    root: Path
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def pids(self) -> Path:
-        return self.root / "pids"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "stack.lock"
-
-    @property
-    def admin_token(self) -> Path:
-        return self.root / "admin-token"
-
-    @property
-    def prometheus_data(self) -> Path:
-        return self.root / "prometheus" / "data"
-
-    @property
-    def alertmanager_data(self) -> Path:
-        return self.root / "alertmanager" / "data"
-
-    @property
-    def alert_receiver_db(self) -> Path:
-        """The receiver's notifications (SQLite), kept across restarts like the TSDB."""
-        return self.root / "alert_receiver" / "notifications.sqlite3"
-
-    @property
-    def tools(self) -> Path:
-        return self.root / "tools"
-
-    def log(self, part: str) -> Path:
-        return self.logs / f"{part}.log"
+        return cls(**{row.name: row.url(settings) for row in PARTS})
 
 
 def _write_secret(path: Path, secret: str) -> None:
@@ -187,9 +134,17 @@ class NativeStack:
         self.report = report or (lambda _line: None)
         self.urls = StackUrls.from_settings(self.settings)
         self.paths = RunPaths(self.settings.PLAYGROUND_RUN_DIR)
+        self.parts = running_parts(self.settings)
         self.processes: dict[str, ManagedProcess] = {}
+        self._clients: dict[str, Client] = {}
         self._admin_token: str | None = None
         self._lock_file: IO[str] | None = None
+        self._supervisor: Supervisor | None = None
+        # Held while the supervisor restarts a part and while stop() stops them all, so a
+        # part is never restarted after the stack was told to stop.
+        self._lifecycle = threading.Lock()
+        self._stopping = threading.Event()
+        self._supervising: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -223,10 +178,15 @@ class NativeStack:
     def stop(self) -> None:
         """Stop every part (SIGTERM, then SIGKILL after the stop timeout). Idempotent."""
         atexit.unregister(self.stop)
-        stop_processes(self.processes.values(), self.settings.PLAYGROUND_STOP_TIMEOUT_SECONDS)
-        for name in ("prometheus", "alertmanager", "receiver", "demo_app"):
-            if client := self.__dict__.pop(name, None):
-                client.close()
+        self._stopping.set()
+        with self._lifecycle:
+            stop_processes(self.processes.values(), self.settings.PLAYGROUND_STOP_TIMEOUT_SECONDS)
+        if self._supervising is not None:
+            self._supervising.join()
+            self._supervising = None
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
         self._release_run_folder()
 
     def _take_run_folder(self) -> None:
@@ -263,116 +223,58 @@ class NativeStack:
         if leftovers := stop_records(PidRecord.load_all(paths.pids), paths.pids, timeout):
             self.report(f"stopped leftovers of an earlier run: {', '.join(leftovers)}")
         tools = Tools(settings)
-        prometheus, alertmanager = tools.prometheus(), tools.alertmanager(paths.tools)
         grafana = tools.grafana()
         if grafana is None:
             self.report(
                 "no Grafana in .tools (Debian's packages have none): running without it; "
                 "`PLAYGROUND_TOOLS_SOURCE=official make setup` installs it"
             )
-        check_ports(native_ports(settings))
+        check_ports(stack_ports(settings))
         if self.fresh:
-            for data in (
-                paths.prometheus_data,
-                paths.alertmanager_data,
-                paths.alert_receiver_db.parent,
-            ):
-                shutil.rmtree(data, ignore_errors=True)
+            # Grafana's database is not playground data: its dashboards are provisioned.
+            data = [paths.data(row.name) for row in self.parts if row.name != "grafana"]
+            for folder in [*data, paths.alert_receiver_db.parent]:
+                shutil.rmtree(folder, ignore_errors=True)
         rendered = render_configs(settings)
         self._admin_token = secrets.token_urlsafe(32)
         _write_secret(paths.admin_token, self._admin_token)
-        self.processes = self._define_processes(rendered, prometheus, alertmanager)
-        if grafana is not None:
-            files = render_grafana(settings, grafana)
-            self.processes["grafana"] = self._process(
-                "grafana", grafana_command(grafana, files), {}, files.home
-            )
+        launch = Launch(
+            settings,
+            paths,
+            tools,
+            rendered.prometheus_config,
+            rendered.alertmanager_config,
+            self._admin_token,
+            render_grafana(settings, grafana) if grafana is not None else None,
+        )
+        # Every command is built (and every binary found) before anything starts.
+        self.processes = {row.name: self._process(row, launch) for row in self.parts}
+        self._stopping.clear()
         deadline = time.monotonic() + settings.PLAYGROUND_STARTUP_TIMEOUT_SECONDS
-        for wave in (("demo_app", "alert_receiver", "alertmanager"), ("prometheus",)):
-            self._start_wave(wave, deadline)
-        if grafana is not None:
-            # Its own deadline: a first start creates and migrates Grafana's database.
-            self._start_wave(
-                ("grafana",), time.monotonic() + settings.PLAYGROUND_GRAFANA_STARTUP_TIMEOUT_SECONDS
-            )
+        for wave in sorted({row.wave for row in self.parts}):
+            rows = [row for row in self.parts if row.wave == wave]
+            wave_deadline = deadline
+            for row in rows:
+                if row.startup_timeout_setting:
+                    # Its own deadline (Grafana's first start migrates its database).
+                    own = getattr(settings, row.startup_timeout_setting)
+                    wave_deadline = max(wave_deadline, time.monotonic() + own)
+            for row in rows:
+                self.report(f"starting {row.name}")
+                self.processes[row.name].start()
+            self._wait_healthy(tuple(row.name for row in rows), wave_deadline)
+        self._supervisor = Supervisor(self.processes, self.report)
 
-    def _start_wave(self, wave: tuple[str, ...], deadline: float) -> None:
-        for name in wave:
-            self.report(f"starting {name}")
-            self.processes[name].start()
-        self._wait_healthy(wave, deadline)
-
-    def _process(
-        self, name: str, argv: list[str], env: dict[str, str], cwd: Path
-    ) -> ManagedProcess:
+    def _process(self, row: Part, launch: Launch) -> ManagedProcess:
+        command = COMMANDS[row.name](row, launch)
         return ManagedProcess(
-            name,
-            argv,
-            env={**env, **self.extra_env.get(name, {})},
-            cwd=cwd,
-            log_path=self.paths.log(name),
+            row.name,
+            command.argv,
+            env={**command.env, **self.extra_env.get(row.name, {})},
+            cwd=command.cwd,
+            log_path=self.paths.log(row.name),
             record_dir=self.paths.pids,
         )
-
-    def _define_processes(
-        self, rendered: RenderedConfigs, prometheus: Executable, alertmanager: Executable
-    ) -> dict[str, ManagedProcess]:
-        """One process per part, in start order, not yet started."""
-        settings, paths = self.settings, self.paths
-        token = self.admin_token
-        python = [sys.executable, "-m"]
-        commands: dict[str, tuple[list[str], dict[str, str], Path]] = {
-            "demo_app": (
-                [*python, "demo_app"],
-                {
-                    "DEMO_APP_HOST": LOOPBACK,
-                    "DEMO_APP_PORT": str(settings.DEMO_APP_PORT),
-                    "DEMO_APP_ADMIN_TOKEN": token,
-                    "PYTHONUNBUFFERED": "1",
-                },
-                REPO_ROOT,
-            ),
-            "alert_receiver": (
-                [*python, "alert_receiver"],
-                {
-                    "ALERT_RECEIVER_HOST": LOOPBACK,
-                    "ALERT_RECEIVER_PORT": str(settings.ALERT_RECEIVER_PORT),
-                    "ALERT_RECEIVER_DB_PATH": str(paths.alert_receiver_db),
-                    "PYTHONUNBUFFERED": "1",
-                },
-                REPO_ROOT,
-            ),
-            "alertmanager": (
-                [
-                    str(alertmanager.path),
-                    f"--config.file={rendered.alertmanager_config}",
-                    f"--storage.path={paths.alertmanager_data}",
-                    f"--web.listen-address={LOOPBACK}:{settings.ALERTMANAGER_PORT}",
-                    f"--web.external-url={self.urls.alertmanager}/",
-                    # Empty: no cluster, so no gossip port to collide on.
-                    "--cluster.listen-address=",
-                ],
-                {},
-                alertmanager.cwd or paths.root,
-            ),
-            "prometheus": (
-                [
-                    str(prometheus.path),
-                    f"--config.file={rendered.prometheus_config}",
-                    f"--storage.tsdb.path={paths.prometheus_data}",
-                    f"--storage.tsdb.retention.time={settings.PROMETHEUS_RETENTION_TIME}",
-                    f"--storage.tsdb.retention.size={settings.PROMETHEUS_RETENTION_SIZE}",
-                    f"--web.listen-address={LOOPBACK}:{settings.PROMETHEUS_PORT}",
-                    # The alerts' generatorURL links point here.
-                    f"--web.external-url={self.urls.prometheus}/",
-                ],
-                {},
-                paths.root,
-            ),
-        }
-        return {
-            name: self._process(name, argv, env, cwd) for name, (argv, env, cwd) in commands.items()
-        }
 
     def _wait_healthy(self, names: tuple[str, ...], deadline: float) -> None:
         pending = set(names)
@@ -387,7 +289,8 @@ class NativeStack:
                         f"{name} exited with code {process.returncode} while starting.\n"
                         + self._log_excerpt(name)
                     )
-                url = getattr(self.urls, name) + HEALTH_PATHS[name]
+                row = part(name)
+                url = row.url(self.settings) + row.health_path
                 try:
                     response = http.get(url)
                 except httpx.TransportError as exc:
@@ -404,8 +307,9 @@ class NativeStack:
             if wait_until(poll_once, max(0.0, deadline - time.monotonic()), _HEALTH_POLL_SECONDS):
                 return
         name = sorted(pending)[0]
+        row = part(name)
         raise StartupError(
-            f"{name} did not become healthy at {getattr(self.urls, name)}{HEALTH_PATHS[name]} "
+            f"{name} did not become healthy at {row.url(self.settings)}{row.health_path} "
             f"within {self.settings.PLAYGROUND_STARTUP_TIMEOUT_SECONDS:g} s "
             f"(last answer: {last_seen[name]}).\n" + self._log_excerpt(name)
         )
@@ -429,15 +333,34 @@ class NativeStack:
                     f"{name} exited with code {process.returncode}.\n" + self._log_excerpt(name)
                 )
 
-    def supervise(self, interval: float = 0.5) -> None:
-        """Block while every part runs (until Ctrl-C or a signal handler raises).
+    def supervise(self, interval: float = _SUPERVISE_POLL_SECONDS) -> None:
+        """Restart parts that die, until stop() (or Ctrl-C, or a signal handler raises).
 
-        Raises:
-            ProcessExitedError: A part exited.
+        Call it from the thread that started the stack: the kernel stops a child when the
+        thread that started it ends (processes.py), so restarted parts belong to it too.
         """
-        while True:
-            self.check_alive()
-            time.sleep(interval)
+        while not self._stopping.wait(interval):
+            self.supervise_once()
+
+    def supervise_once(self) -> list[str]:
+        """One supervision pass: restart what died and is due; the names restarted."""
+        with self._lifecycle:
+            if self._supervisor is None or self._stopping.is_set():
+                return []
+            return self._supervisor.poll()
+
+    def supervise_in_background(self) -> None:
+        """supervise() on a thread of its own, which ends with stop() (tests use this)."""
+        if self._supervising is None:
+            self._supervising = threading.Thread(
+                target=self.supervise, name="playground-supervisor", daemon=True
+            )
+            self._supervising.start()
+
+    @property
+    def restarts(self) -> dict[str, int]:
+        """How often each part was restarted since start()."""
+        return dict(self._supervisor.restarts) if self._supervisor else {}
 
     def log_tail(self, name: str, lines: int = _LOG_TAIL_LINES) -> str:
         """The last ``lines`` lines of a part's log."""
@@ -460,24 +383,34 @@ class NativeStack:
 
     # --- clients ---------------------------------------------------------------------
 
-    # Created on first use, closed by stop().
+    def client(self, name: str) -> Client:
+        """The API client of the part ``name``, made on first use, closed by stop()."""
+        if name not in self._clients:
+            self._clients[name] = part(name).open_client(self.settings, self.admin_token)
+        return self._clients[name]
 
-    @cached_property
+    @property
     def prometheus(self) -> PrometheusClient:
-        return PrometheusClient(self.urls.prometheus)
+        return cast(PrometheusClient, self.client("prometheus"))
 
-    @cached_property
+    @property
     def alertmanager(self) -> AlertmanagerClient:
-        return AlertmanagerClient(self.urls.alertmanager)
+        return cast(AlertmanagerClient, self.client("alertmanager"))
 
-    @cached_property
+    @property
     def receiver(self) -> ReceiverClient:
-        return ReceiverClient(self.urls.alert_receiver)
+        return cast(ReceiverClient, self.client("alert_receiver"))
 
-    @cached_property
+    @property
     def demo_app(self) -> DemoAppAdminClient:
         """demo_app's fault API, with this run's admin token."""
-        return DemoAppAdminClient(self.urls.demo_app, self.admin_token)
+        return cast(DemoAppAdminClient, self.client("demo_app"))
+
+    def alertmanager_clients(self) -> list[AlertmanagerClient]:
+        """Every Alertmanager this stack runs (two with the HA pair), the first one first."""
+        return [
+            cast(AlertmanagerClient, self.client(row.name)) for row in alertmanagers(self.settings)
+        ]
 
     def diagnostics(self) -> str:
         """What Prometheus, Alertmanager and the receiver see now, for a failing test.
@@ -580,11 +513,9 @@ def stop_stack(settings: PlaygroundSettings, report: Callable[[str], None]) -> l
 
 
 def native_ports(settings: PlaygroundSettings) -> dict[str, int]:
-    """Every port `playground up` listens on: Grafana's too where it is installed."""
-    ports = settings.ports()
-    if Tools(settings).grafana() is not None:
-        ports["GRAFANA_PORT"] = settings.GRAFANA_PORT
-    return ports
+    """Every port `playground up` listens on (Grafana's where it is installed, the HA pair's
+    with PLAYGROUND_HA): the parts table's, parts.stack_ports."""
+    return stack_ports(settings)
 
 
 @dataclass(frozen=True)
@@ -601,18 +532,17 @@ class PartStatus:
 def stack_status(settings: PlaygroundSettings) -> list[PartStatus]:
     """Each part's recorded pid (if it still runs) and whether its health check passes."""
     paths = RunPaths(settings.PLAYGROUND_RUN_DIR)
-    urls = StackUrls.from_settings(settings)
     records = {r.name: r for r in PidRecord.load_all(paths.pids) if r.is_alive()}
-    # Grafana is a part only where it is installed.
-    names = PARTS + tuple(n for n in OPTIONAL_PARTS if n in records or Tools(settings).grafana())
+    # What this stack runs, and any part still recorded (an HA run's second Alertmanager).
+    shown = set(running_parts(settings)) | {row for row in PARTS if row.name in records}
     statuses = []
     with httpx.Client(timeout=1.0, trust_env=False) as http:
-        for name in names:
-            url = getattr(urls, name)
+        for row in (row for row in PARTS if row in shown):
+            name, url = row.name, row.url(settings)
             try:
-                response = http.get(url + HEALTH_PATHS[name])
+                response = http.get(url + row.health_path)
                 healthy = response.status_code == 200
-                detail = f"HTTP {response.status_code} from {HEALTH_PATHS[name]}"
+                detail = f"HTTP {response.status_code} from {row.health_path}"
             except httpx.TransportError as exc:
                 healthy, detail = False, f"not answering ({type(exc).__name__})"
             record = records.get(name)

@@ -54,26 +54,29 @@ def url_address(url: str) -> str:
     return f"{parts.hostname}:{parts.port or {'http': 80, 'https': 443}[parts.scheme]}"
 
 
+def discovered_addresses(section: dict[str, Any], where: str) -> Iterator[tuple[str, str]]:
+    """(where, host:port) for the static targets and DNS-SD names of a scrape job or an
+    `alertmanagers` entry."""
+    for static in section.get("static_configs", []):
+        for target in static.get("targets", []):
+            yield where, target
+    for dns in section.get("dns_sd_configs", []):
+        if dns.get("type", "SRV") != "A" or "port" not in dns:
+            yield where, f"<dns_sd_configs must be type A with a port: {dns}>:"
+            continue
+        for name in dns.get("names", []):
+            yield where, f"{name}:{dns['port']}"
+    for key in section:
+        if key.endswith("_sd_configs") and key != "dns_sd_configs":
+            yield where, f"<unchecked service discovery {key}>:"
+
+
 def prometheus_addresses(config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(where, host:port) for every scrape target, DNS-SD name and Alertmanager."""
     for job in config.get("scrape_configs", []):
-        where = f"scrape job {job['job_name']}"
-        for static in job.get("static_configs", []):
-            for target in static.get("targets", []):
-                yield where, target
-        for dns in job.get("dns_sd_configs", []):
-            if dns.get("type", "SRV") != "A" or "port" not in dns:
-                yield where, f"<dns_sd_configs must be type A with a port: {dns}>:"
-                continue
-            for name in dns.get("names", []):
-                yield where, f"{name}:{dns['port']}"
-        for key in job:
-            if key.endswith("_sd_configs") and key != "dns_sd_configs":
-                yield where, f"<unchecked service discovery {key}>:"
+        yield from discovered_addresses(job, f"scrape job {job['job_name']}")
     for alertmanager in config.get("alerting", {}).get("alertmanagers", []):
-        for static in alertmanager.get("static_configs", []):
-            for target in static.get("targets", []):
-                yield "alerting", target
+        yield from discovered_addresses(alertmanager, "alerting")
 
 
 def prometheus_problems(config: dict[str, Any], services: Services) -> list[str]:

@@ -1,7 +1,8 @@
 """The prometheus and alertmanager services' compose commands, run for real with the native
 binaries of the same release (.tools/bin), on a copy of the container's file layout: every
 flag parses, the mounted configs load, Prometheus finds the profile's rules through the
-rules mount, and Alertmanager runs without clustering."""
+rules mount, and the two Alertmanagers of the `ha` profile gossip (on loopback ports here,
+where compose uses its network)."""
 
 import subprocess
 import time
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from playground.core.net import free_port
 from playground.core.settings import PlaygroundSettings
 from playground.native.tools import Tools
 
@@ -111,20 +113,62 @@ def test_prometheus_runs_the_compose_command_and_loads_the_profile_rules(
     assert expected and rule_groups(url) == expected
 
 
+def on_loopback(arguments: list[str], cluster_port: int, peer_ports: list[int]) -> list[str]:
+    """The compose command's cluster flags moved to loopback: its own gossip port, and each
+    of ``peer_ports`` where compose names the peers by their shared DNS name."""
+    moved = []
+    for argument in arguments:
+        if argument.startswith("--cluster.listen-address="):
+            moved.append(f"--cluster.listen-address=127.0.0.1:{cluster_port}")
+        elif argument.startswith("--cluster.peer="):
+            moved += [f"--cluster.peer=127.0.0.1:{port}" for port in peer_ports]
+        else:
+            moved.append(argument)
+    return moved
+
+
+def cluster_peers(url: str) -> int:
+    return len(httpx.get(f"{url}/api/v2/status", timeout=5).json()["cluster"]["peers"])
+
+
 @pytest.mark.tools
-def test_alertmanager_runs_the_compose_command_without_clustering(
+def test_alertmanager_pair_runs_the_compose_commands_and_gossips(
     services: dict[str, Any],
     repo_root: Path,
     tmp_path: Path,
     run_binary,
     tools: Tools,
-    unused_port: int,
 ) -> None:
-    arguments = local_command(services["alertmanager"], tmp_path / "fs", repo_root, unused_port)
+    # alertmanager_2 runs alertmanager's command, under alertmanager's name too: the name
+    # Prometheus's DNS discovery and the gossip peer flag resolve to both.
+    assert services["alertmanager_2"]["command"] == services["alertmanager"]["command"]
+    assert "alertmanager" in services["alertmanager_2"]["networks"]["default"]["aliases"]
     executable = tools.alertmanager(tmp_path / "alertmanager-tools")
-    url = run_binary(executable.path, arguments, unused_port, cwd=executable.cwd)
-    status = httpx.get(f"{url}/api/v2/status", timeout=5).json()
-    assert status["cluster"]["status"] == "disabled"
+    cluster_ports = [free_port(), free_port()]
+    urls = []
+    for index, service in enumerate(("alertmanager", "alertmanager_2")):
+        web_port = free_port()
+        arguments = local_command(services[service], tmp_path / service, repo_root, web_port)
+        arguments = on_loopback(arguments, cluster_ports[index], cluster_ports)
+        urls.append(run_binary(executable.path, arguments, web_port, cwd=executable.cwd))
+    deadline = time.monotonic() + READY_DEADLINE_SECONDS
+    while time.monotonic() < deadline and {cluster_peers(url) for url in urls} != {2}:
+        time.sleep(0.2)
+    assert [cluster_peers(url) for url in urls] == [2, 2]
+    status = httpx.get(f"{urls[0]}/api/v2/status", timeout=5).json()
     # The mounted config is the one loaded (webhook URLs are shown as <secret>).
     loaded = status["config"]["original"]
     assert all(f"name: {receiver}" in loaded for receiver in ("critical", "warning", "info"))
+
+
+@pytest.mark.tools
+def test_alertmanager_alone_is_a_cluster_of_one(
+    services: dict[str, Any], repo_root: Path, tmp_path: Path, run_binary, tools: Tools
+) -> None:
+    # Without the `ha` profile the shared name finds only the instance itself.
+    executable = tools.alertmanager(tmp_path / "alertmanager-tools")
+    cluster_port, web_port = free_port(), free_port()
+    arguments = local_command(services["alertmanager"], tmp_path / "fs", repo_root, web_port)
+    arguments = on_loopback(arguments, cluster_port, [cluster_port])
+    url = run_binary(executable.path, arguments, web_port, cwd=executable.cwd)
+    assert cluster_peers(url) == 1

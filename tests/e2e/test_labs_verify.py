@@ -20,6 +20,7 @@ import pytest
 from demo_app.cardinality_demo import MAX_SERIES
 from playground.cli.main import main
 from playground.core.polling import wait_until
+from playground.native.parts import stack_ports
 from playground.native.stack import NativeStack
 from playground.native.tools import Tools
 from playground.scenarios.predictions import offline_alert_config
@@ -105,7 +106,7 @@ def test_verify_fails_and_says_what_is_missing_where_no_lab_was_done(
 def test_the_command_exits_1_and_prints_what_is_missing(
     untouched_stack: NativeStack, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    for name, port in untouched_stack.settings.ports().items():
+    for name, port in stack_ports(untouched_stack.settings).items():
         monkeypatch.setenv(name, str(port))
     monkeypatch.setenv("PLAYGROUND_RUN_DIR", str(untouched_stack.settings.PLAYGROUND_RUN_DIR))
     assert main(["lab", "verify", "2"]) == 1

@@ -5,9 +5,10 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 
 from playground.cli.main import main
@@ -38,12 +39,12 @@ def stack_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]
 class UpProcess:
     """`python -m playground up` in the background, its output in files."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, tmp_path: Path, env: dict[str, str], prefix: Sequence[str] = ()) -> None:
         self.stdout_path, self.stderr_path = tmp_path / "up.out", tmp_path / "up.err"
         self.run_dir = Path(env["PLAYGROUND_RUN_DIR"])
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "playground", "up"],
+                [*prefix, sys.executable, "-m", "playground", "up"],
                 stdout=out,
                 stderr=err,
                 env={**os.environ, **env},
@@ -208,17 +209,73 @@ def test_render_rules_check_passes_on_the_committed_profiles(
 
 
 @pytest.mark.tools
-def test_up_stops_everything_when_a_part_dies(up: UpProcess) -> None:
+def test_up_restarts_a_part_that_dies_appends_its_log_and_still_stops_on_ctrl_c(
+    up: UpProcess, stack_env: dict[str, str]
+) -> None:
     up.wait_until_up()
     records = {r.name: r for r in up.part_records()}
+    log = up.run_dir / "logs" / "alert_receiver.log"
+    before = log.read_text()
 
     os.kill(records["alert_receiver"].pid, signal.SIGKILL)
 
-    assert up.popen.wait(timeout=20) == 1
-    output = up.output()
-    assert "alert_receiver exited with code -9" in output
-    assert "Last lines of" in output
-    assert wait_until(lambda: not any(r.is_alive() for r in records.values()), 5)
+    assert wait_until(lambda: "restarted alert_receiver" in up.output(), 20), up.output()
+    assert "alert_receiver exited (signal SIGKILL); restarting in 0.1 s" in up.output()
+    url = f"http://127.0.0.1:{stack_env['ALERT_RECEIVER_PORT']}/health"
+    assert wait_until(lambda: _answers(url), 20), up.output()
+    restarted = {r.name: r for r in up.part_records()}["alert_receiver"]
+    assert restarted.pid != records["alert_receiver"].pid
+    # The first run's lines are still there, then the restart's.
+    after = log.read_text()
+    assert after.startswith(before)
+    assert after.count("playground: starting alert_receiver") == 2
+
+    up.popen.send_signal(signal.SIGINT)
+
+    assert up.popen.wait(timeout=20) == 0
+    assert not any(r.is_alive() for r in [*records.values(), restarted])
+
+
+@pytest.mark.tools
+def test_up_under_nohup_outlives_the_terminal(tmp_path: Path, stack_env: dict[str, str]) -> None:
+    # `nohup playground up &`: nohup ignores SIGHUP, and the terminal sends SIGHUP when it
+    # closes. The stack must keep running until `playground down`.
+    up = UpProcess(tmp_path, stack_env, prefix=["nohup"])
+    try:
+        up.wait_until_up()
+        records = up.part_records()
+
+        up.popen.send_signal(signal.SIGHUP)
+
+        assert not wait_until(lambda: up.popen.poll() is not None, 3), up.output()
+        assert all(r.is_alive() for r in records)
+        assert main(["status"]) == 0
+        assert main(["down"]) == 0
+        assert up.popen.wait(timeout=20) == 0
+        assert not any(r.is_alive() for r in records)
+    finally:
+        if up.popen.poll() is None:
+            up.popen.kill()
+            up.popen.wait()
+
+
+@pytest.mark.tools
+def test_up_without_nohup_stops_when_the_terminal_closes(up: UpProcess) -> None:
+    up.wait_until_up()
+    records = up.part_records()
+
+    up.popen.send_signal(signal.SIGHUP)
+
+    assert up.popen.wait(timeout=20) == 0
+    assert "playground: stopped" in up.output()
+    assert not any(r.is_alive() for r in records)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1, trust_env=False).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def test_preflight_reports_every_busy_compose_port_and_exits_1(

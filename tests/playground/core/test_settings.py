@@ -39,15 +39,3 @@ def test_relative_folders_are_relative_to_the_repository(monkeypatch: pytest.Mon
 def test_out_of_range_settings_are_rejected(bad: dict) -> None:
     with pytest.raises(ValidationError):
         PlaygroundSettings(_env_file=None, **bad)
-
-
-def test_ports_are_listed_by_their_variable() -> None:
-    settings = PlaygroundSettings(_env_file=None, ALERTMANAGER_PORT=9999)
-
-    assert settings.ports()["ALERTMANAGER_PORT"] == 9999
-    assert sorted(settings.ports()) == [
-        "ALERTMANAGER_PORT",
-        "ALERT_RECEIVER_PORT",
-        "DEMO_APP_PORT",
-        "PROMETHEUS_PORT",
-    ]

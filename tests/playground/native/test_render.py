@@ -11,7 +11,7 @@ import yaml
 from playground.core.errors import ConfigError
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import PlaygroundSettings
-from playground.native.render import COMPOSE_ADDRESSES, address_map, render_configs
+from playground.native.render import address_map, render_configs
 
 SettingsFactory = Callable[..., PlaygroundSettings]
 
@@ -37,26 +37,36 @@ def _load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def _as_static(section: dict[str, Any]) -> dict[str, Any]:
+    if "dns_sd_configs" not in section:
+        return section
+    targets = [f"{n}:{d['port']}" for d in section["dns_sd_configs"] for n in d["names"]]
+    return {
+        ("static_configs" if k == "dns_sd_configs" else k): (
+            [{"targets": targets}] if k == "dns_sd_configs" else v
+        )
+        for k, v in section.items()
+    }
+
+
 def _dns_resolved(config: Any) -> Any:
-    """The config as DNS would resolve it: each A-record job names its static targets.
+    """The config as DNS would resolve it: each A-record section names its static targets.
 
     The one structural change the native runner may make: compose finds demo_app's
-    replicas with dns_sd_configs, natively the same name and port is one static target.
+    replicas and the Alertmanagers with dns_sd_configs; natively the same name and port is
+    a static target.
     """
     if not isinstance(config, dict) or "scrape_configs" not in config:
         return config
-    jobs = []
-    for job in config["scrape_configs"]:
-        if "dns_sd_configs" in job:
-            targets = [f"{n}:{d['port']}" for d in job["dns_sd_configs"] for n in d["names"]]
-            job = {
-                ("static_configs" if k == "dns_sd_configs" else k): (
-                    [{"targets": targets}] if k == "dns_sd_configs" else v
-                )
-                for k, v in job.items()
-            }
-        jobs.append(job)
-    return {**config, "scrape_configs": jobs}
+    alerting = config.get("alerting", {})
+    return {
+        **config,
+        "scrape_configs": [_as_static(job) for job in config["scrape_configs"]],
+        "alerting": {
+            **alerting,
+            "alertmanagers": [_as_static(a) for a in alerting.get("alertmanagers", [])],
+        },
+    }
 
 
 @pytest.mark.parametrize("config", ["prometheus/prometheus.yml", "alertmanager/alertmanager.yml"])
@@ -76,7 +86,7 @@ def test_rendered_config_equals_the_source_except_for_addresses(
         expected = next(
             (
                 source.replace(compose, native)
-                for compose, native in addresses.items()
+                for compose, (native,) in addresses.items()
                 if isinstance(source, str) and compose in source
             ),
             None,
@@ -93,7 +103,7 @@ def test_every_address_the_configs_name_is_rewritten_to_its_port(
     text = rendered.prometheus_config.read_text() + rendered.alertmanager_config.read_text()
     body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
 
-    for compose in COMPOSE_ADDRESSES:
+    for compose in address_map(settings):
         assert compose not in body
     for port in (
         settings.DEMO_APP_PORT,
@@ -102,6 +112,33 @@ def test_every_address_the_configs_name_is_rewritten_to_its_port(
         settings.PROMETHEUS_PORT,
     ):
         assert f"127.0.0.1:{port}" in body
+
+
+def test_with_the_ha_pair_prometheus_sends_to_and_scrapes_both_alertmanagers(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(PLAYGROUND_HA=True)
+    both = [f"127.0.0.1:{settings.ALERTMANAGER_PORT}", f"127.0.0.1:{settings.ALERTMANAGER_2_PORT}"]
+
+    config = _load(render_configs(settings).prometheus_config)
+
+    (alertmanagers,) = config["alerting"]["alertmanagers"]
+    assert alertmanagers["static_configs"] == [{"targets": both}]
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "alertmanager"]
+    assert job["static_configs"] == [{"targets": both}]
+
+
+def test_without_the_ha_pair_only_the_first_alertmanager_is_named(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings()
+
+    config = _load(render_configs(settings).prometheus_config)
+
+    (alertmanagers,) = config["alerting"]["alertmanagers"]
+    assert alertmanagers["static_configs"] == [
+        {"targets": [f"127.0.0.1:{settings.ALERTMANAGER_PORT}"]}
+    ]
 
 
 @pytest.mark.parametrize("profile", ["lab", "realistic"])

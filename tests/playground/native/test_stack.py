@@ -14,9 +14,10 @@ import pytest
 from playground.core.errors import MissingToolError, PortInUseError, StackRunningError
 from playground.core.polling import wait_until
 from playground.core.settings import PlaygroundSettings
+from playground.native.parts import running_parts, stack_ports
 from playground.native.ports import is_port_free
 from playground.native.processes import process_start_ticks
-from playground.native.stack import PARTS, NativeStack, stack_status
+from playground.native.stack import NativeStack, stack_status
 
 SettingsFactory = Callable[..., PlaygroundSettings]
 # Prometheus applies new targets after a 5 s discovery throttle and then spreads first
@@ -57,7 +58,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
 def test_every_part_is_healthy_and_status_shows_its_pid(stack: NativeStack) -> None:
     statuses = stack_status(stack.settings)
 
-    assert [s.name for s in statuses] == list(PARTS)
+    assert [s.name for s in statuses] == [part.name for part in running_parts(stack.settings)]
     for status in statuses:
         assert status.healthy, status
         assert status.pid == stack.pids[status.name]
@@ -67,7 +68,8 @@ def test_every_part_is_healthy_and_status_shows_its_pid(stack: NativeStack) -> N
 def test_prometheus_scrapes_every_part(stack: NativeStack) -> None:
     def all_up() -> bool:
         targets = stack.prometheus.targets()
-        return sorted(t["labels"]["job"] for t in targets if t["health"] == "up") == sorted(PARTS)
+        jobs = sorted(t["labels"]["job"] for t in targets if t["health"] == "up")
+        return jobs == sorted(part.name for part in running_parts(stack.settings))
 
     assert wait_until(all_up, TARGETS_UP_TIMEOUT_SECONDS, interval=0.5), stack.diagnostics()
     assert all(rule["health"] == "ok" for rule in stack.prometheus.rules()), stack.diagnostics()
@@ -120,12 +122,12 @@ def test_stop_leaves_no_process_and_frees_every_port(make_settings: SettingsFact
     settings = make_settings()
     stack = NativeStack(settings).start()
     pids = dict(stack.pids)
-    assert sorted(pids) == sorted(PARTS)
+    assert sorted(pids) == sorted(part.name for part in running_parts(settings))
 
     stack.stop()
 
     assert _processes_in_groups(set(pids.values())) == []
-    assert all(is_port_free(port) for port in settings.ports().values())
+    assert all(is_port_free(port) for port in stack_ports(settings).values())
     assert list((settings.PLAYGROUND_RUN_DIR / "pids").glob("*.json")) == []
     # The run folder is free again: a new stack can start there.
     NativeStack(settings).start().stop()
@@ -153,7 +155,9 @@ def test_missing_binary_says_to_run_make_setup(
     settings = make_settings(PLAYGROUND_TOOLS_DIR=tmp_path / "no-tools")
     stack = NativeStack(settings)
 
-    with pytest.raises(MissingToolError, match=r"prometheus is missing: .* Run `make setup`"):
+    with pytest.raises(
+        MissingToolError, match=r"(prometheus|alertmanager) is missing: .* Run `make setup`"
+    ):
         stack.start()
 
     assert stack.pids == {}

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from playground.core.settings import PlaygroundSettings
-from playground.native.stack import PARTS, NativeStack, native_ports, stack_status
+from playground.native.stack import NativeStack, native_ports, stack_status
+
+# The parts every stack runs, in start order (without --ha, before Grafana).
+BASE_PARTS = ("demo_app", "alert_receiver", "alertmanager", "prometheus")
 
 SettingsFactory = Callable[..., PlaygroundSettings]
 REAL_TOOLS = Path(__file__).resolve().parents[3] / ".tools"
@@ -74,7 +77,7 @@ def test_up_runs_grafana_when_installed_and_status_covers_it(
 
     assert statuses["grafana"].healthy, statuses["grafana"]
     assert statuses["grafana"].url == f"http://127.0.0.1:{settings.GRAFANA_PORT}"
-    assert [name for name in statuses] == [*PARTS, "grafana"]
+    assert [name for name in statuses] == [*BASE_PARTS, "grafana"]
     assert argv[0] == "server"
     config = configparser.ConfigParser()
     config.read(argv[argv.index("--config") + 1])
@@ -100,7 +103,7 @@ def test_up_without_grafana_says_so_once_and_runs_the_rest(
         names = [s.name for s in stack_status(settings)]
         assert "grafana" not in stack.processes
 
-    assert names == list(PARTS)
+    assert names == list(BASE_PARTS)
     assert len([line for line in lines if "no Grafana" in line]) == 1
 
 
@@ -110,8 +113,9 @@ def test_grafanas_port_is_checked_only_where_grafana_is_installed(
     with_grafana = make_settings(PLAYGROUND_TOOLS_DIR=_tools(tmp_path / "a", with_grafana=True))
     without = make_settings(PLAYGROUND_TOOLS_DIR=_tools(tmp_path / "b", with_grafana=False))
 
+    base = {f"{name.upper()}_PORT": getattr(without, f"{name.upper()}_PORT") for name in BASE_PARTS}
     assert native_ports(with_grafana) == {
-        **with_grafana.ports(),
+        **{name: getattr(with_grafana, name) for name in base},
         "GRAFANA_PORT": with_grafana.GRAFANA_PORT,
     }
-    assert native_ports(without) == without.ports()
+    assert native_ports(without) == base

@@ -29,6 +29,7 @@ EXPECTED_DRILLS = {
     "group-wait-group-interval",
     "absence-of-data",
     "load-tester-vs-server-p95",
+    "alertmanager-ha",
 }
 # The notes' known mistakes: a phrase of the quoted claim, and the drill that corrects it.
 KNOWN_MISTAKES = {

@@ -45,19 +45,19 @@ def _compose_flags(launch: Launch, service: str) -> list[str]:
     return compose_flags(launch.settings.PLAYGROUND_CONFIG_DIR / "compose.yaml", service)
 
 
-def _python_package(package: str, prefix: str) -> Callable[[Part, Launch], Command]:
-    """Our own Python packages: ``python -m <package>``, host and port from the environment."""
+def _python_package(
+    package: str, prefix: str, own_env: Callable[[Launch], dict[str, str]]
+) -> Callable[[Part, Launch], Command]:
+    """Our own Python packages: ``python -m <package>``, host and port from the environment,
+    plus what ``own_env`` adds for this start."""
 
     def command(part: Part, launch: Launch) -> Command:
         env = {
             f"{prefix}_HOST": LOOPBACK,
             f"{prefix}_PORT": str(part.port(launch.settings)),
             "PYTHONUNBUFFERED": "1",
+            **own_env(launch),
         }
-        if package == "demo_app":
-            env["DEMO_APP_ADMIN_TOKEN"] = launch.admin_token
-        if package == "alert_receiver":
-            env["ALERT_RECEIVER_DB_PATH"] = str(launch.paths.alert_receiver_db)
         return Command([sys.executable, "-m", package], env)
 
     return command
@@ -118,8 +118,15 @@ def grafana(part: Part, launch: Launch) -> Command:
 
 
 COMMANDS: dict[str, Callable[[Part, Launch], Command]] = {
-    "demo_app": _python_package("demo_app", "DEMO_APP"),
-    "alert_receiver": _python_package("alert_receiver", "ALERT_RECEIVER"),
+    "demo_app": _python_package(
+        "demo_app", "DEMO_APP", lambda launch: {"DEMO_APP_ADMIN_TOKEN": launch.admin_token}
+    ),
+    "alert_receiver": _python_package(
+        "alert_receiver",
+        "ALERT_RECEIVER",
+        # Kept across restarts like the TSDB (alert_receiver/README.md).
+        lambda launch: {"ALERT_RECEIVER_DB_PATH": str(launch.paths.alert_receiver_db)},
+    ),
     "alertmanager": alertmanager,
     "alertmanager_2": alertmanager,
     "prometheus": prometheus,

@@ -45,6 +45,7 @@ TIMING_DOCS = (
     "docs/labs/07-silences-and-inhibition.md",
     "docs/labs/02-high-error-rate.md",
     "docs/labs/03-slow-llm.md",
+    "prometheus/README.md",
 )
 _TABLE = re.compile(r"(<!-- timings (\S+) (\S+) -->\n)(.*?)(<!-- /timings -->)", re.S)
 _INLINE = re.compile(r"(<!-- timing (\S+) (\S+) (\S+) ([\w-]+) -->)(.*?)(<!-- /timing -->)")

@@ -1,7 +1,8 @@
 """Predictions: the rules and intervals read from configs, and the arithmetic of each window.
 
-The bounds for HighErrorRate must equal the ones prometheus/README.md writes down for both
-profiles, computed here from this repository's rule files, prometheus.yml and
+The bounds for HighErrorRate must equal the ones worked out by hand from prometheus/README.md's
+formulas for both profiles (the README's tables are generated from this code, so they cannot
+check it), computed here from this repository's rule files, prometheus.yml and
 alertmanager.yml (the same code reads a live Prometheus's /api/v1/rules).
 """
 
@@ -121,14 +122,15 @@ def test_the_error_ratio_fills_and_drains_with_the_window() -> None:
 @pytest.mark.parametrize(
     ("config", "history", "onset_bounds", "clear_bounds"),
     [
-        # prometheus/README.md, "Bounds, lab profile": 15, 45, 55; after the fault: 35, 65.
+        # Lab, by hand: pending max(5 + 5, 2 x 5) + 5 = 15, firing + 30, notified + 10;
+        # after the fault: clear 25 + 10 = 35, + group_interval 30 = 65.
         (
             LAB,
             30,
             {Kind.PENDING: 15.1, Kind.FIRING: 45.0, Kind.NOTIFIED: 55.0},
             {Kind.RESOLVED: 35.0, Kind.RESOLVED_NOTIFIED: 65.0},
         ),
-        # "Bounds, realistic profile": 60, 360, 370; after the fault: 260, 290.
+        # Realistic: fill 300 / 6 = 50, pending + 10 = 60, + 300, + 10; after: 250 + 10, + 30.
         (
             REALISTIC,
             60,
@@ -137,7 +139,7 @@ def test_the_error_ratio_fills_and_drains_with_the_window() -> None:
         ),
     ],
 )
-def test_error_storm_bounds_are_the_ones_prometheus_readme_writes_down(
+def test_error_storm_bounds_follow_the_readme_formulas_by_hand(
     config, history, onset_bounds, clear_bounds
 ) -> None:
     rule = config.rule("HighErrorRate")

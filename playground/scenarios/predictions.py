@@ -83,6 +83,8 @@ class AlertRule:
         burn_clauses: For a burn-rate alert (`ratio over W1 > (burn * budget) and ratio over
             W2 > (burn * budget)`), each clause's window and burn rate and the budget; empty
             for any other expression.
+        metrics: Every name the expression reads, through the recording rules it uses: what
+            picks the model that predicts it (model_of), so the rules alone name the alerts.
     """
 
     name: str
@@ -94,6 +96,7 @@ class AlertRule:
     signal: str | None
     labels: Mapping[str, str] = field(default_factory=dict)
     burn_clauses: tuple["BurnClause", ...] = ()
+    metrics: frozenset[str] = frozenset()
 
     @property
     def for_rounded(self) -> float:
@@ -171,6 +174,14 @@ def _windows(query: str, recorded: Mapping[str, str], depth: int = 0) -> list[fl
     return found
 
 
+def _names(query: str, recorded: Mapping[str, str], depth: int = 0) -> set[str]:
+    found = set(_NAME.findall(query))
+    if depth < 5:
+        for name in found & set(recorded):
+            found |= _names(recorded[name], recorded, depth + 1)
+    return found
+
+
 def parse_rules(rule_groups: Iterable[Mapping[str, Any]]) -> dict[str, tuple[AlertRule, ...]]:
     """Alerting rules by name, from /api/v1/rules groups (``interval``, ``rules``)."""
     groups = list(rule_groups)
@@ -199,6 +210,7 @@ def parse_rules(rule_groups: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Ale
                     signal=query[: threshold.start()].strip() if threshold else None,
                     labels=dict(rule.get("labels", {})),
                     burn_clauses=burn_clauses(query, recorded),
+                    metrics=frozenset(_names(query, recorded)),
                 )
             )
     return {name: tuple(found) for name, found in rules.items()}
@@ -530,13 +542,25 @@ def switch_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> M
     return onset, clear, "demo_app_fault_preset_active flips with the admin API call"
 
 
-# Which model explains which alert. Alerts without one are reported, not predicted.
-MODELS: dict[str, Callable[[AlertRule, Incident, Intervals], ModelResult | None]] = {
-    "HighErrorRate": ratio_model,
-    "SlowLLM": latency_model,
-    "DemoAppSaturated": surge_model,
-    "DemoAppFaultActive": switch_model,
-}
+Model = Callable[[AlertRule, Incident, Intervals], ModelResult | None]
+
+# Which model explains an alert, by the metric its expression reads (AlertRule.metrics):
+# the model describes how that metric answers a fault, and the rules name the alerts. The
+# first match wins, so the request counter every ratio reads comes last. Burn-rate alerts
+# (burn clauses) take burn_model; alerts without a model are reported, not predicted.
+MODELS: tuple[tuple[str, Model], ...] = (
+    ("llm_call_duration_seconds_bucket", latency_model),
+    ("http_requests_inprogress", surge_model),
+    ("demo_app_fault_preset_active", switch_model),
+    ("http_requests_total", ratio_model),
+)
+
+
+def model_of(rule: AlertRule) -> Model | None:
+    """The model that predicts this alert when an incident starts; None if none does."""
+    if rule.burn_clauses:
+        return burn_model
+    return next((model for metric, model in MODELS if metric in rule.metrics), None)
 
 
 def window_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> ModelResult | None:
@@ -554,8 +578,9 @@ def window_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> M
 
 def predict(rule: AlertRule, intervals: Intervals, incident: Incident) -> Prediction | None:
     """The windows of every transition of one alert, or None without a model for it."""
-    burn = rule.burn_clauses and not incident.recovery_only
-    model = MODELS.get(rule.name) or (burn_model if burn else window_model)
+    model = model_of(rule)
+    if model is None or (model is burn_model and incident.recovery_only):
+        model = window_model
     result = model(rule, incident, intervals)
     if result is None:
         return None

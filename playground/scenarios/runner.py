@@ -50,7 +50,16 @@ from playground.scenarios.plan import (
     polling_slack,
     replan_recovery,
 )
-from playground.scenarios.predictions import AlertConfig, alert_config, judge
+from playground.scenarios.predictions import (
+    AlertConfig,
+    Model,
+    alert_config,
+    judge,
+    latency_model,
+    model_of,
+    ratio_model,
+    surge_model,
+)
 from playground.scenarios.report import Report, RunRecord, build_report, write_report
 from playground.scenarios.timeline import (
     Snapshot,
@@ -62,7 +71,6 @@ from playground.scenarios.timeline import (
     state_intervals,
 )
 
-# The plot's panels: the alert whose signal each shows, a title, percent?, unit.
 # Locust's side of the plot (the `locust` job), and demo_app's for the same requests.
 LOOKUP_CLIENT = 'job="locust", name=~"/api/v1/customers/\\\\{customer_id\\\\}.*"'
 LOOKUP_SERVER = 'job="demo_app", handler="/api/v1/customers/{customer_id}"'
@@ -77,11 +85,21 @@ def lookup_p95(metric: str, selector: str, window: str) -> str:
     return f"histogram_quantile(0.95, sum by (le) (rate({metric}_bucket{{{selector}}}[{window}])))"
 
 
+# The plot's panels: the model whose alert's signal each shows (the rules name the alert,
+# model_of finds it), a title, percent?, unit. The error ratio's panel adds Locust's view.
 PLOT_PANELS = (
-    ("HighErrorRate", "5xx share of requests", True, ""),
-    ("SlowLLM", "p95 of LLM call durations", False, "seconds"),
-    ("DemoAppSaturated", "requests in flight", False, "requests"),
+    (ratio_model, "5xx share of requests", True, ""),
+    (latency_model, "p95 of LLM call durations", False, "seconds"),
+    (surge_model, "requests in flight", False, "requests"),
 )
+
+
+def panel_alert(config: AlertConfig, model: Model) -> str | None:
+    """The name of the one alert the model predicts in these rules; None unless exactly one."""
+    names = {
+        rule.name for rules in config.rules.values() for rule in rules if model_of(rule) is model
+    }
+    return names.pop() if len(names) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -380,13 +398,14 @@ class ScenarioRunner:
 
         window = f"{4 * record.config.scrape_interval:g}s"
         panels = []
-        for name, title, percent, unit in PLOT_PANELS:
+        for model, title, percent, unit in PLOT_PANELS:
+            name = panel_alert(record.config, model) or "no single alert"
             rule = record.config.rule(name)
             signal = (
                 points(rule.signal, f"the {name} panel") if rule is not None and rule.signal else []
             )
             others = []
-            if client and name == "HighErrorRate":
+            if client and model is ratio_model:
                 others = [("Locust: failed share", points(client_failure_share(window), name))]
             panels.append(
                 Panel(

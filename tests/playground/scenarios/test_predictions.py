@@ -14,14 +14,21 @@ from playground.scenarios.predictions import (
     Incident,
     Intervals,
     Window,
+    burn_model,
     error_ratio,
     judge,
+    latency_model,
+    model_of,
     offline_alert_config,
     parse_rules,
     predict,
+    ratio_model,
     route_intervals,
     scrape_interval,
+    surge_model,
+    switch_model,
 )
+from tests.support.alert_rules import renamed_alert
 
 LAB = offline_alert_config("lab")
 REALISTIC = offline_alert_config("realistic")
@@ -260,3 +267,26 @@ def test_a_burn_under_its_threshold_predicts_nothing() -> None:
     rule = _fast_burn(LAB)
     incident = Incident(history=60, duration=600, http_error_share=0.01, preset="custom")
     assert predict(rule, LAB.intervals("DemoAppErrorBudgetBurn"), incident) is None
+
+
+def test_each_alert_takes_its_model_from_the_metric_its_rule_reads() -> None:
+    models = {name: model_of(rules[0]) for name, rules in LAB.rules.items()}
+    assert models["HighErrorRate"] is ratio_model
+    assert models["SlowLLM"] is latency_model
+    assert models["DemoAppSaturated"] is surge_model
+    assert models["DemoAppFaultActive"] is switch_model
+    assert models["DemoAppErrorBudgetBurn"] is burn_model
+    # DemoAppDown reads `up`, the spend alert token counters: no model predicts them.
+    assert models["DemoAppDown"] is None
+    assert models["DemoAppLLMSpendOverBudget"] is None
+
+
+def test_a_renamed_alert_keeps_its_prediction_because_no_name_is_typed_in_python() -> None:
+    config = renamed_alert("lab", "SlowLLM", "LLMTooSlow")
+    rule = config.rule("LLMTooSlow")
+    assert rule is not None and config.rule("SlowLLM") is None
+    incident = Incident(history=30, duration=120, llm_extra_latency=12.0)
+    renamed = predict(rule, config.intervals("LLMTooSlow"), incident)
+    original = predict(LAB.rule("SlowLLM"), LAB.intervals("SlowLLM"), incident)  # type: ignore[arg-type]
+    assert renamed is not None and original is not None
+    assert renamed.windows == original.windows

@@ -2,8 +2,8 @@
 
 Only what the runbooks use is rendered: headings (each with the anchor GitHub would give
 it, so ``#higherrorrate`` names the HighErrorRate section), fenced code blocks, bullet
-lists, paragraphs, and inline code, bold and links. Everything else stays as text, and
-every piece of text is escaped.
+lists, paragraphs, and inline code, bold and links; whole-line HTML comments are dropped,
+as GitHub hides them. Everything else stays as text, and every piece of text is escaped.
 """
 
 import re
@@ -11,6 +11,8 @@ from html import escape
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = "```"
+# A whole-line HTML comment (a generated section's marker): invisible on GitHub, so here too.
+_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 _INLINE = re.compile(r"`([^`]+)`|\*\*(.+?)\*\*|\[([^\]]+)\]\(([^)\s]+)\)")
 
 _STYLE = """
@@ -80,6 +82,8 @@ def render_markdown(markdown: str) -> str:
         elif line.strip().startswith(_FENCE):
             flush()
             code = []
+        elif _COMMENT.match(line):
+            continue
         elif heading := _HEADING.match(line):
             flush()
             level = len(heading.group(1))

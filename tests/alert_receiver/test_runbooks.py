@@ -100,3 +100,9 @@ def test_headings_get_githubs_anchors_and_code_blocks_keep_their_lines() -> None
 
     assert '<h2 id="demoappllmspendoverbudget">DemoAppLLMSpendOverBudget</h2>' in html
     assert "<pre><code>a\n# not a heading</code></pre>" in html
+
+
+def test_whole_line_comments_are_hidden_as_on_github() -> None:
+    html = render_markdown("<!-- begin: timings -->\nText.\n<!-- end: timings -->")
+
+    assert html == "<p>Text.</p>"

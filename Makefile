@@ -43,9 +43,10 @@ test: setup
 test-incidents: setup
 	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v
 
-# Opt-in, about 45 minutes: the realistic profile's error-storm and slow-llm scenarios on a
-# fresh native stack, every transition checked against its predicted window
-# (tests/realistic). Not part of `make test` or CI; run it after changing a window or `for`.
+# Opt-in, about 55 minutes: the realistic profile's error-storm and slow-llm scenarios on a
+# fresh native stack, every transition checked against its predicted window, and realistic
+# HighErrorRate kept firing through a kill -9 of Prometheus (~12 min) (tests/realistic).
+# Not part of `make test` or CI; run it after changing a window, a `for` or a restore flag.
 test-realistic: setup
 	$(BIN)/python -m pytest tests/realistic -m realistic -s -v
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from playground.core.polling import wait_until
+from tests.support.alert_receiver import make_payload
 from tests.support.procfs import rss_bytes
 
 FLOOD_PAYLOADS = 30
@@ -24,7 +25,7 @@ def _kill_9(started: Any) -> None:
 
 
 def test_notifications_and_ids_survive_kill_9_and_a_restart(
-    start_receiver: Callable[..., Any], make_payload: Callable[..., dict[str, Any]]
+    start_receiver: Callable[..., Any],
 ) -> None:
     first = start_receiver()
     for status in ("firing", "resolved", "firing"):
@@ -47,7 +48,7 @@ def test_notifications_and_ids_survive_kill_9_and_a_restart(
 
 
 def test_ids_are_not_reused_after_the_newest_is_evicted_and_the_process_killed(
-    start_receiver: Callable[..., Any], make_payload: Callable[..., dict[str, Any]]
+    start_receiver: Callable[..., Any],
 ) -> None:
     first = start_receiver(MAX_NOTIFICATIONS="1")
     for _ in range(3):
@@ -85,7 +86,7 @@ def _flood_payload(make_payload: Callable[..., dict[str, Any]], number: int) -> 
 
 
 def test_thirty_floods_of_ten_thousand_alerts_stay_under_150_mb_and_a_default_get_is_fast(
-    start_receiver: Callable[..., Any], make_payload: Callable[..., dict[str, Any]]
+    start_receiver: Callable[..., Any],
 ) -> None:
     # Default bounds: the flood must fit the documented defaults, not test-only ones.
     receiver = start_receiver()

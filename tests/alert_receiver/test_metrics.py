@@ -1,10 +1,9 @@
 """GET /metrics and /health: counters by status and reason, and no series from input."""
 
-from collections.abc import Callable
-from typing import Any
-
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.alert_receiver import make_payload
 
 
 def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -33,9 +32,7 @@ def test_every_series_exists_at_zero_before_any_notification(client: TestClient)
         assert _value(client, "alert_receiver_invalid_payloads_total", reason=reason) == 0
 
 
-def test_accepted_notifications_are_counted_by_status(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_accepted_notifications_are_counted_by_status(client: TestClient) -> None:
     client.post("/webhook", json=make_payload(status="firing"))
     resolved = make_payload(status="resolved")
     resolved["alerts"] *= 2
@@ -47,9 +44,7 @@ def test_accepted_notifications_are_counted_by_status(
     assert _value(client, "alert_receiver_stored_notifications") == 2
 
 
-def test_garbage_is_counted_by_reason_and_adds_no_series(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_garbage_is_counted_by_reason_and_adds_no_series(client: TestClient) -> None:
     before = _samples(client)
     json_headers = {"content-type": "application/json"}
 

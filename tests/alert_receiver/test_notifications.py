@@ -1,11 +1,11 @@
 """GET /api/notifications: newest first, filters, and the bounded ring buffer."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.support.alert_receiver import make_payload
 
 
 def _ids(client: TestClient, **params: str) -> list[int]:
@@ -16,18 +16,14 @@ def _ids(client: TestClient, **params: str) -> list[int]:
     return [n["id"] for n in body["notifications"]]
 
 
-def test_notifications_are_listed_newest_first(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_notifications_are_listed_newest_first(client: TestClient) -> None:
     for status in ("firing", "resolved", "firing"):
         client.post("/webhook", json=make_payload(status=status))
 
     assert _ids(client) == [3, 2, 1]
 
 
-def test_status_filter_keeps_only_that_status(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_status_filter_keeps_only_that_status(client: TestClient) -> None:
     for status in ("firing", "resolved", "firing"):
         client.post("/webhook", json=make_payload(status=status))
 
@@ -35,9 +31,7 @@ def test_status_filter_keeps_only_that_status(
     assert _ids(client, status="firing") == [3, 1]
 
 
-def test_alertname_filter_matches_any_alert_in_the_notification(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_alertname_filter_matches_any_alert_in_the_notification(client: TestClient) -> None:
     client.post("/webhook", json=make_payload(alertname="HighErrorRate"))
     client.post("/webhook", json=make_payload(alertname="SlowLLM"))
 
@@ -45,9 +39,7 @@ def test_alertname_filter_matches_any_alert_in_the_notification(
     assert _ids(client, alertname="NoSuchAlert") == []
 
 
-def test_since_filter_keeps_notifications_received_at_or_after(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_since_filter_keeps_notifications_received_at_or_after(client: TestClient) -> None:
     client.post("/webhook", json=make_payload())
     [first] = client.get("/api/notifications").json()["notifications"]
     client.post("/webhook", json=make_payload())
@@ -58,18 +50,14 @@ def test_since_filter_keeps_notifications_received_at_or_after(
     assert _ids(client, since=str(int(datetime.now(UTC).timestamp()) + 3600)) == []
 
 
-def test_limit_returns_the_newest(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_limit_returns_the_newest(client: TestClient) -> None:
     for _ in range(3):
         client.post("/webhook", json=make_payload())
 
     assert _ids(client, limit="2") == [3, 2]
 
 
-def test_ring_buffer_keeps_only_the_newest(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_ring_buffer_keeps_only_the_newest(client: TestClient) -> None:
     # The fixture keeps 5.
     for _ in range(7):
         client.post("/webhook", json=make_payload())

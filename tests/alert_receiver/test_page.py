@@ -1,9 +1,8 @@
 """GET /: the HTML page lists notifications newest first and escapes everything."""
 
-from collections.abc import Callable
-from typing import Any
-
 from fastapi.testclient import TestClient
+
+from tests.support.alert_receiver import make_payload
 
 
 def test_page_without_notifications_says_so(client: TestClient) -> None:
@@ -14,9 +13,7 @@ def test_page_without_notifications_says_so(client: TestClient) -> None:
     assert "No notifications yet" in response.text
 
 
-def test_page_lists_notifications_newest_first(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_page_lists_notifications_newest_first(client: TestClient) -> None:
     client.post("/webhook", json=make_payload(alertname="HighErrorRate"))
     client.post("/webhook", json=make_payload(alertname="SlowLLM"))
 
@@ -25,9 +22,7 @@ def test_page_lists_notifications_newest_first(
     assert page.index("alertname=SlowLLM") < page.index("alertname=HighErrorRate")
 
 
-def test_page_escapes_labels_annotations_and_receiver(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_page_escapes_labels_annotations_and_receiver(client: TestClient) -> None:
     script = "<script>alert(1)</script>"
     payload = make_payload(receiver=f'"{script}', groupLabels={"alertname": script})
     payload["alerts"][0]["labels"]["instance"] = script
@@ -42,9 +37,7 @@ def test_page_escapes_labels_annotations_and_receiver(
     assert "&quot;&lt;script&gt;" in page
 
 
-def test_page_refresh_follows_the_setting(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_page_refresh_follows_the_setting(client: TestClient) -> None:
     assert 'http-equiv="refresh"' not in client.get("/").text
 
     client.app.state.settings.ALERT_RECEIVER_PAGE_REFRESH_SECONDS = 7
@@ -52,9 +45,7 @@ def test_page_refresh_follows_the_setting(
     assert '<meta http-equiv="refresh" content="7">' in client.get("/").text
 
 
-def test_an_alerts_runbook_is_linked_relative_to_the_page(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_an_alerts_runbook_is_linked_relative_to_the_page(client: TestClient) -> None:
     payload = make_payload()
     payload["alerts"][0]["annotations"]["runbook_url"] = (
         "http://127.0.0.1:5001/runbooks#higherrorrate"

@@ -1,12 +1,12 @@
 """GET /api/notifications pages with a cursor, within a byte budget; each listed
 notification carries its first alerts, and /api/notifications/{id} carries them all."""
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from alert_receiver.store import LISTED_ALERTS
+from tests.support.alert_receiver import make_payload
 
 
 def _page(client: TestClient, **params: str) -> dict[str, Any]:
@@ -15,9 +15,7 @@ def _page(client: TestClient, **params: str) -> dict[str, Any]:
     return response.json()
 
 
-def test_the_cursor_walks_every_notification_once_newest_first(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_the_cursor_walks_every_notification_once_newest_first(client: TestClient) -> None:
     for _ in range(5):
         client.post("/webhook", json=make_payload())
 
@@ -32,9 +30,7 @@ def test_the_cursor_walks_every_notification_once_newest_first(
     assert seen == [5, 4, 3, 2, 1]
 
 
-def test_the_cursor_keeps_the_filters(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_the_cursor_keeps_the_filters(client: TestClient) -> None:
     for status in ("firing", "resolved", "firing", "resolved"):
         client.post("/webhook", json=make_payload(status=status))
 
@@ -47,7 +43,7 @@ def test_the_cursor_keeps_the_filters(
 
 
 def test_a_page_stops_at_the_response_byte_budget_but_never_comes_back_empty(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
+    client: TestClient,
 ) -> None:
     for _ in range(3):
         client.post("/webhook", json=make_payload())
@@ -63,9 +59,7 @@ def test_a_page_stops_at_the_response_byte_budget_but_never_comes_back_empty(
     assert [n["id"] for n in _page(client)["notifications"]] == [3]
 
 
-def test_a_listed_notification_carries_its_first_alerts_and_the_total(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_a_listed_notification_carries_its_first_alerts_and_the_total(client: TestClient) -> None:
     client.app.state.settings.ALERT_RECEIVER_MAX_BODY_BYTES = 1024 * 1024
     payload = make_payload()
     template = payload["alerts"][0]
@@ -93,9 +87,7 @@ def test_an_unknown_id_is_a_404_json(client: TestClient) -> None:
     assert "No notification 7" in response.json()["detail"]
 
 
-def test_the_store_is_bounded_by_bytes_oldest_first(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_the_store_is_bounded_by_bytes_oldest_first(client: TestClient) -> None:
     client.post("/webhook", json=make_payload())
     size = client.app.state.store.stored_bytes
     # Room for two and a half notifications of this size.

@@ -18,6 +18,7 @@ from playground.core.polling import wait_until
 from playground.core.settings import PlaygroundSettings
 from playground.native.processes import ManagedProcess, stop_processes
 from playground.native.tools import Tools
+from tests.support.alert_receiver import make_payload
 
 # group_wait 0s and group_interval 1s below: Alertmanager notifies within a second or two.
 DELIVERY_TIMEOUT_SECONDS = 20
@@ -30,7 +31,7 @@ def receiver(start_receiver: Callable[..., Any]) -> tuple[str, ManagedProcess]:
 
 
 def test_receiver_process_keeps_a_notification_and_counts_it(
-    receiver: tuple[str, ManagedProcess], make_payload: Callable[..., dict[str, Any]]
+    receiver: tuple[str, ManagedProcess],
 ) -> None:
     url, _ = receiver
 
@@ -170,7 +171,7 @@ def test_real_alertmanager_notifications_are_kept_firing_then_resolved(
 
 
 def test_the_client_follows_the_cursor_and_fetches_every_alert(
-    start_receiver: Callable[..., Any], make_payload: Callable[..., dict[str, Any]]
+    start_receiver: Callable[..., Any],
 ) -> None:
     # A response budget so small that every page holds one notification.
     receiver = start_receiver(MAX_RESPONSE_BYTES="1024")

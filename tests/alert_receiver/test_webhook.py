@@ -1,16 +1,14 @@
 """POST /webhook: valid payloads are kept; every kind of garbage gets a 4xx JSON answer."""
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.alert_receiver import make_payload
 
-def test_valid_notification_is_stored_with_its_alerts(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+
+def test_valid_notification_is_stored_with_its_alerts(client: TestClient) -> None:
     response = client.post("/webhook", json=make_payload())
 
     assert response.status_code == 200
@@ -27,9 +25,7 @@ def test_valid_notification_is_stored_with_its_alerts(
     assert kept["received_at"].endswith("+00:00")
 
 
-def test_unknown_fields_from_a_newer_alertmanager_are_accepted(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_unknown_fields_from_a_newer_alertmanager_are_accepted(client: TestClient) -> None:
     response = client.post("/webhook", json=make_payload(someFutureField={"x": 1}))
 
     assert response.status_code == 200
@@ -68,7 +64,7 @@ def test_malformed_json_is_rejected_with_400(
     ],
 )
 def test_wrong_types_are_rejected_with_422_naming_the_field(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]], override: dict, bad_field: str
+    client: TestClient, override: dict, bad_field: str
 ) -> None:
     response = client.post("/webhook", json=make_payload(**override))
 
@@ -79,9 +75,7 @@ def test_wrong_types_are_rejected_with_422_naming_the_field(
     assert all("input" not in error for error in errors)
 
 
-def test_alert_with_a_bad_timestamp_is_rejected_with_422(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_alert_with_a_bad_timestamp_is_rejected_with_422(client: TestClient) -> None:
     payload = make_payload()
     payload["alerts"][0]["startsAt"] = "yesterday"
 
@@ -99,7 +93,7 @@ def test_json_that_is_not_an_object_is_rejected_with_422(client: TestClient) -> 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_wrong_content_type_is_rejected_with_415(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]], content_type: str | None
+    client: TestClient, content_type: str | None
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
 
@@ -109,9 +103,7 @@ def test_wrong_content_type_is_rejected_with_415(
     assert "application/json" in response.json()["detail"]
 
 
-def test_json_content_type_with_charset_is_accepted(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_json_content_type_with_charset_is_accepted(client: TestClient) -> None:
     response = client.post(
         "/webhook",
         content=json.dumps(make_payload()),
@@ -143,9 +135,7 @@ def test_chunked_body_over_the_limit_is_rejected_with_413(client: TestClient) ->
     assert response.status_code == 413
 
 
-def test_rejected_payloads_are_not_stored(
-    client: TestClient, make_payload: Callable[..., dict[str, Any]]
-) -> None:
+def test_rejected_payloads_are_not_stored(client: TestClient) -> None:
     client.post("/webhook", json=make_payload(status="exploded"))
     client.post("/webhook", content=b"{", headers={"content-type": "application/json"})
 

@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
+from tests.support.files import read_yaml
+
 Services = dict[str, dict[str, Any]]
 
 PROMETHEUS_CONFIG = Path("prometheus/prometheus.yml")
@@ -114,8 +117,8 @@ def scaled_service_discovery_problems(config: dict[str, Any], scalable: set[str]
 
 
 @pytest.fixture(scope="module")
-def prometheus_config(repo_root: Path, read_yaml) -> dict[str, Any]:
-    return read_yaml(repo_root / PROMETHEUS_CONFIG)
+def prometheus_config() -> dict[str, Any]:
+    return read_yaml(REPO_ROOT / PROMETHEUS_CONFIG)
 
 
 def test_prometheus_targets_are_compose_services_on_their_ports(
@@ -124,10 +127,8 @@ def test_prometheus_targets_are_compose_services_on_their_ports(
     assert prometheus_problems(prometheus_config, services) == []
 
 
-def test_alertmanager_webhooks_are_compose_services_on_their_ports(
-    repo_root: Path, read_yaml, services: Services
-) -> None:
-    assert webhook_problems(read_yaml(repo_root / ALERTMANAGER_CONFIG), services) == []
+def test_alertmanager_webhooks_are_compose_services_on_their_ports(services: Services) -> None:
+    assert webhook_problems(read_yaml(REPO_ROOT / ALERTMANAGER_CONFIG), services) == []
 
 
 def test_every_demo_app_replica_is_found_by_dns(prometheus_config: dict[str, Any]) -> None:
@@ -184,12 +185,10 @@ def grafana_datasources(repo_root: Path, read_yaml) -> list[dict[str, Any]]:
     ]
 
 
-def test_grafana_datasources_are_compose_services(
-    repo_root: Path, read_yaml, services: Services
-) -> None:
-    if not (repo_root / GRAFANA_PROVISIONING).exists():
+def test_grafana_datasources_are_compose_services(services: Services) -> None:
+    if not (REPO_ROOT / GRAFANA_PROVISIONING).exists():
         pytest.skip("grafana/provisioning does not exist yet (the Grafana helper writes it)")
-    sources = grafana_datasources(repo_root, read_yaml)
+    sources = grafana_datasources(REPO_ROOT, read_yaml)
     assert sources, "no datasource provisioned"
     problems = [
         address_problem(url_address(source["url"]), services, f"datasource {source['name']}")
@@ -199,10 +198,8 @@ def test_grafana_datasources_are_compose_services(
     assert [problem for problem in problems if problem] == []
 
 
-def test_grafana_dashboard_folders_are_mounted(
-    repo_root: Path, read_yaml, services: Services
-) -> None:
-    folder = repo_root / GRAFANA_PROVISIONING / "dashboards"
+def test_grafana_dashboard_folders_are_mounted(services: Services) -> None:
+    folder = REPO_ROOT / GRAFANA_PROVISIONING / "dashboards"
     if not folder.exists():
         pytest.skip("grafana/provisioning/dashboards does not exist yet (the Grafana helper)")
     targets = {mount["target"] for mount in services["grafana"]["volumes"]}
@@ -228,12 +225,12 @@ def test_locust_drives_demo_app_and_workers_find_the_master(services: Services) 
     assert address_problem(f"{master}:5557", services, "locust_worker") is None
 
 
-def test_locustfile_exists_in_the_mounted_folder(services: Services, repo_root: Path) -> None:
+def test_locustfile_exists_in_the_mounted_folder(services: Services) -> None:
     locust = services["locust"]
     mount = next(m for m in locust["volumes"] if m["target"] == locust["working_dir"])
-    locustfile = repo_root / mount["source"] / flag_after(locust["command"], "-f")
+    locustfile = REPO_ROOT / mount["source"] / flag_after(locust["command"], "-f")
     if not locustfile.exists():
-        pytest.skip(f"{locustfile.relative_to(repo_root)} does not exist yet (the loadtest helper)")
+        pytest.skip(f"{locustfile.relative_to(REPO_ROOT)} does not exist yet (the loadtest helper)")
     assert locustfile.is_file()
 
 

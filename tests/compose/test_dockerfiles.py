@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
+
 # Compose service -> (package run with `python -m`, path of the probe it checks).
 IMAGES = {"demo_app": ("demo_app", "/ready"), "alert_receiver": ("alert_receiver", "/health")}
 # python:<major.minor.patch>-slim-<Debian release>, optionally with a digest.
@@ -104,13 +106,13 @@ def python_minor() -> str:
 
 
 @pytest.fixture(params=sorted(IMAGES))
-def image(request: pytest.FixtureRequest, services, repo_root: Path) -> dict[str, Any]:
+def image(request: pytest.FixtureRequest, services) -> dict[str, Any]:
     """One built service: its name, compose entry and Dockerfile text."""
     name = request.param
     return {
         "name": name,
         "service": services[name],
-        "dockerfile": dockerfile_of(repo_root, services[name]).read_text(),
+        "dockerfile": dockerfile_of(REPO_ROOT, services[name]).read_text(),
     }
 
 
@@ -151,9 +153,9 @@ def test_dockerfile_check_finds_every_problem_in_a_bad_fixture() -> None:
     ]
 
 
-def test_both_images_share_one_base_and_dependency_layer(services, repo_root: Path) -> None:
+def test_both_images_share_one_base_and_dependency_layer(services) -> None:
     def prefix(name: str) -> list[tuple[str, str]]:
-        steps = instructions(dockerfile_of(repo_root, services[name]).read_text())
+        steps = instructions(dockerfile_of(REPO_ROOT, services[name]).read_text())
         end = next(i for i, (k, a) in enumerate(steps) if k == "RUN" and "requirements" in a)
         return steps[: end + 1]
 
@@ -188,8 +190,8 @@ def dockerignore_allows(patterns: list[str], path: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def dockerignore(repo_root: Path) -> list[str]:
-    lines = (repo_root / ".dockerignore").read_text().splitlines()
+def dockerignore() -> list[str]:
+    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 

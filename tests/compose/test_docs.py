@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
+
 DOC = Path("docs/compose.md")
 
 
 @pytest.fixture(scope="module")
-def doc(repo_root: Path) -> str:
-    return (repo_root / DOC).read_text()
+def doc() -> str:
+    return (REPO_ROOT / DOC).read_text()
 
 
 def undocumented(doc: str, expected: set[str]) -> set[str]:
@@ -31,10 +33,10 @@ def test_port_table_names_every_port_variable(doc: str, dotenv: dict[str, str]) 
     assert undocumented(doc, variables) == set()
 
 
-def test_image_table_lists_every_pin(doc: str, dotenv: dict[str, str], repo_root: Path) -> None:
+def test_image_table_lists_every_pin(doc: str, dotenv: dict[str, str]) -> None:
     pins = {f"`{value}`" for name, value in dotenv.items() if name.endswith("_IMAGE")}
     for dockerfile in ("demo_app/Dockerfile", "alert_receiver/Dockerfile"):
-        base = re.search(r"^FROM (\S+)", (repo_root / dockerfile).read_text(), re.M)
+        base = re.search(r"^FROM (\S+)", (REPO_ROOT / dockerfile).read_text(), re.M)
         assert base
         pins.add(f"`{base.group(1)}`")
     assert undocumented(doc, pins) == set()

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
+
 Services = dict[str, dict[str, Any]]
 
 # A tag that names a release: digits first (an optional v), e.g. v3.13.3, 13.2.1, 2.11.4-alpine.
@@ -110,7 +112,6 @@ def test_images_are_pinned_in_env_not_in_compose(compose_text: str) -> None:
 def test_prometheus_and_alertmanager_images_and_native_tools_are_in_the_supported_range(
     services: Services,
     dotenv: dict[str, str],
-    repo_root: Path,
     service: str,
     binary: str,
     minimum_variable: str,
@@ -118,7 +119,7 @@ def test_prometheus_and_alertmanager_images_and_native_tools_are_in_the_supporte
     minimum = dotenv[minimum_variable]
     image = image_version(services, service)
     assert in_supported_range(image, minimum), f"image {image}, supported from {minimum}"
-    native = native_version(repo_root, binary)
+    native = native_version(REPO_ROOT, binary)
     if native is None:
         pytest.skip(f".tools/bin/{binary} is missing; run `make setup` to compare versions")
     assert in_supported_range(native, minimum), f"native {native}, supported from {minimum}"
@@ -139,8 +140,8 @@ def test_prometheus_is_pinned_to_the_current_lts_line(services: Services) -> Non
     assert image_version(services, "prometheus").startswith("3.13.")
 
 
-def test_locust_image_equals_the_pinned_locust_package(services: Services, repo_root: Path) -> None:
-    pinned = requirement_pin(repo_root / "requirements-dev.txt", "locust")
+def test_locust_image_equals_the_pinned_locust_package(services: Services) -> None:
+    pinned = requirement_pin(REPO_ROOT / "requirements-dev.txt", "locust")
     for name in ("locust", "locust_worker"):
         repository, _, _ = split_image(services[name]["image"])
         assert repository == "locustio/locust"

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
+from tests.support.compose import interpolate, load_compose, parse_env_file
+
 Interpolate = Callable[[str, Mapping[str, str]], str]
 
 ENV = {"SET": "value", "EMPTY": ""}
@@ -27,48 +29,38 @@ ENV = {"SET": "value", "EMPTY": ""}
         ("127.0.0.1:${PORT:-8000}:8000", "127.0.0.1:8000:8000"),
     ],
 )
-def test_interpolate_resolves_like_compose(
-    interpolate_fn: Interpolate, text: str, expected: str
-) -> None:
-    assert interpolate_fn(text, ENV) == expected
+def test_interpolate_resolves_like_compose(text: str, expected: str) -> None:
+    assert interpolate(text, ENV) == expected
 
 
 @pytest.mark.parametrize("text", ["${UNSET:?set it in .env}", "${EMPTY:?set it}", "${UNSET?x}"])
-def test_interpolate_refuses_a_missing_required_variable(
-    interpolate_fn: Interpolate, text: str
-) -> None:
+def test_interpolate_refuses_a_missing_required_variable(text: str) -> None:
     with pytest.raises(ValueError, match=r"(UNSET|EMPTY): "):
-        interpolate_fn(text, ENV)
+        interpolate(text, ENV)
 
 
-def test_interpolate_accepts_an_empty_value_for_question_without_colon(
-    interpolate_fn: Interpolate,
-) -> None:
-    assert interpolate_fn("${EMPTY?x}", ENV) == ""
+def test_interpolate_accepts_an_empty_value_for_question_without_colon() -> None:
+    assert interpolate("${EMPTY?x}", ENV) == ""
 
 
 @pytest.mark.parametrize("text", ["${", "${1BAD}", "cost: $5", "${SET junk}"])
-def test_interpolate_rejects_invalid_syntax(interpolate_fn: Interpolate, text: str) -> None:
+def test_interpolate_rejects_invalid_syntax(text: str) -> None:
     with pytest.raises(ValueError, match=r"invalid|unclosed"):
-        interpolate_fn(text, ENV)
+        interpolate(text, ENV)
 
 
-def test_parse_env_reads_values_quotes_and_comments(
-    parse_env_fn: Callable[[str], dict[str, str]],
-) -> None:
+def test_parse_env_reads_values_quotes_and_comments() -> None:
     text = "# comment\n\nA=1\nexport B = two\nC='x # y'\nD=plain # trailing\nA=3\n"
-    assert parse_env_fn(text) == {"A": "3", "B": "two", "C": "x # y", "D": "plain"}
+    assert parse_env_file(text) == {"A": "3", "B": "two", "C": "x # y", "D": "plain"}
 
 
-def test_parse_env_rejects_a_line_without_equals(
-    parse_env_fn: Callable[[str], dict[str, str]],
-) -> None:
+def test_parse_env_rejects_a_line_without_equals() -> None:
     with pytest.raises(ValueError, match="line 2"):
-        parse_env_fn("A=1\nnot a variable\n")
+        parse_env_file("A=1\nnot a variable\n")
 
 
 def test_compose_resolves_against_the_committed_env_alone(
-    compose_text: str, dotenv: dict[str, str], load_compose
+    compose_text: str, dotenv: dict[str, str]
 ) -> None:
     # Raises on any ${VAR:?} that .env does not define; the shell is not consulted.
     project = load_compose(compose_text, dotenv)

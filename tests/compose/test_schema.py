@@ -9,6 +9,8 @@ import pytest
 import yaml
 from check_jsonschema.builtin_schemas import get_builtin_schema
 
+from playground.core.paths import REPO_ROOT
+
 WORKFLOW = Path(".github/workflows/compose-e2e.yml")
 
 
@@ -34,9 +36,9 @@ def test_compose_spec_check_rejects_an_unknown_service_key() -> None:
     assert any("restart_policy" in error for error in errors)
 
 
-def test_ci_workflow_matches_the_github_workflows_schema(repo_root: Path) -> None:
+def test_ci_workflow_matches_the_github_workflows_schema() -> None:
     # PyYAML reads the `on:` key as True (YAML 1.1); GitHub reads it as "on".
-    workflow = yaml.safe_load((repo_root / WORKFLOW).read_text())
+    workflow = yaml.safe_load((REPO_ROOT / WORKFLOW).read_text())
     workflow = {("on" if key is True else key): value for key, value in workflow.items()}
     assert schema_errors(workflow, "vendor.github-workflows") == []
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
 from playground.core.settings import PlaygroundSettings
 from playground.native.tools import Tools
 
@@ -81,8 +82,8 @@ def run_binary(tmp_path: Path, processes: list[subprocess.Popen[bytes]]) -> Call
 
 
 @pytest.fixture(scope="module")
-def tools(repo_root: Path) -> Tools:
-    if not (repo_root / ".tools" / "bin" / "prometheus").exists():
+def tools() -> Tools:
+    if not (REPO_ROOT / ".tools" / "bin" / "prometheus").exists():
         pytest.skip(".tools/bin is missing; run `make setup`")
     return Tools(PlaygroundSettings())
 
@@ -96,20 +97,19 @@ def rule_groups(url: str) -> set[str]:
 def test_prometheus_runs_the_compose_command_and_loads_the_profile_rules(
     services: dict[str, Any],
     dotenv: dict[str, str],
-    repo_root: Path,
     tmp_path: Path,
     run_binary,
     tools: Tools,
     unused_port: int,
 ) -> None:
-    arguments = local_command(services["prometheus"], tmp_path / "fs", repo_root, unused_port)
+    arguments = local_command(services["prometheus"], tmp_path / "fs", REPO_ROOT, unused_port)
     url = run_binary(tools.prometheus().path, arguments, unused_port)
     flags = httpx.get(f"{url}/api/v1/status/flags", timeout=5).json()["data"]
     assert flags["storage.tsdb.retention.time"] == dotenv["PROMETHEUS_RETENTION_TIME"]
     # Prometheus reads GB as 2^30 bytes and says so.
     size = dotenv["PROMETHEUS_RETENTION_SIZE"]
     assert flags["storage.tsdb.retention.size"] == size.replace("GB", "GiB").replace("MB", "MiB")
-    expected = {path.name for path in (repo_root / "prometheus" / "rules" / "lab").glob("*.yml")}
+    expected = {path.name for path in (REPO_ROOT / "prometheus" / "rules" / "lab").glob("*.yml")}
     assert expected and rule_groups(url) == expected
 
 
@@ -134,7 +134,6 @@ def cluster_peers(url: str) -> int:
 @pytest.mark.tools
 def test_alertmanager_pair_runs_the_compose_commands_and_gossips(
     services: dict[str, Any],
-    repo_root: Path,
     tmp_path: Path,
     run_binary,
     tools: Tools,
@@ -148,7 +147,7 @@ def test_alertmanager_pair_runs_the_compose_commands_and_gossips(
     urls = []
     for index, service in enumerate(("alertmanager", "alertmanager_2")):
         web_port = free_port()
-        arguments = local_command(services[service], tmp_path / service, repo_root, web_port)
+        arguments = local_command(services[service], tmp_path / service, REPO_ROOT, web_port)
         arguments = on_loopback(arguments, cluster_ports[index], cluster_ports)
         urls.append(run_binary(executable.path, arguments, web_port, cwd=executable.cwd))
     deadline = time.monotonic() + READY_DEADLINE_SECONDS
@@ -163,12 +162,12 @@ def test_alertmanager_pair_runs_the_compose_commands_and_gossips(
 
 @pytest.mark.tools
 def test_alertmanager_alone_is_a_cluster_of_one(
-    services: dict[str, Any], repo_root: Path, tmp_path: Path, run_binary, tools: Tools
+    services: dict[str, Any], tmp_path: Path, run_binary, tools: Tools
 ) -> None:
     # Without the `ha` profile the shared name finds only the instance itself.
     executable = tools.alertmanager(tmp_path / "alertmanager-tools")
     cluster_port, web_port = free_port(), free_port()
-    arguments = local_command(services["alertmanager"], tmp_path / "fs", repo_root, web_port)
+    arguments = local_command(services["alertmanager"], tmp_path / "fs", REPO_ROOT, web_port)
     arguments = on_loopback(arguments, cluster_port, [cluster_port])
     url = run_binary(executable.path, arguments, web_port, cwd=executable.cwd)
     assert cluster_peers(url) == 1

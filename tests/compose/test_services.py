@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
+from tests.support.compose import load_compose
+
 Services = dict[str, dict[str, Any]]
 
 # Services that `docker compose up --scale` may replicate.
@@ -186,8 +189,8 @@ def test_published_ports_bind_loopback_and_replicas_publish_none(services: Servi
     assert port_problems(services) == []
 
 
-def test_every_service_has_a_healthcheck(services: Services, repo_root: Path) -> None:
-    assert healthcheck_problems(services, repo_root) == []
+def test_every_service_has_a_healthcheck(services: Services) -> None:
+    assert healthcheck_problems(services, REPO_ROOT) == []
 
 
 def test_every_dependency_waits_for_health(services: Services) -> None:
@@ -202,14 +205,12 @@ def test_every_service_runs_as_a_non_root_user(services: Services) -> None:
     assert user_problems(services) == []
 
 
-def test_mounts_are_read_only_repo_configs_or_named_volumes(
-    compose: dict[str, Any], repo_root: Path
-) -> None:
-    assert mount_problems(compose["services"], compose.get("volumes") or {}, repo_root) == []
+def test_mounts_are_read_only_repo_configs_or_named_volumes(compose: dict[str, Any]) -> None:
+    assert mount_problems(compose["services"], compose.get("volumes") or {}, REPO_ROOT) == []
 
 
-def test_every_mounted_file_exists(services: Services, repo_root: Path) -> None:
-    missing = missing_mount_sources(services, repo_root)
+def test_every_mounted_file_exists(services: Services) -> None:
+    missing = missing_mount_sources(services, REPO_ROOT)
     # The grafana helper has not delivered its folders yet; every other mount must exist.
     pending = [problem for problem in missing if problem.startswith("grafana: ./grafana/")]
     assert [problem for problem in missing if problem not in pending] == []
@@ -217,16 +218,16 @@ def test_every_mounted_file_exists(services: Services, repo_root: Path) -> None:
         pytest.skip(f"waiting for the Grafana provisioning files: {pending}")
 
 
-def test_rule_checks_find_every_problem_in_a_bad_fixture(repo_root: Path) -> None:
+def test_rule_checks_find_every_problem_in_a_bad_fixture() -> None:
     problems = "\n".join(
         container_name_problems(BAD_SERVICES)
         + port_problems(BAD_SERVICES)
-        + healthcheck_problems(BAD_SERVICES, repo_root)
+        + healthcheck_problems(BAD_SERVICES, REPO_ROOT)
         + depends_on_problems(BAD_SERVICES)
         + restart_and_limit_problems(BAD_SERVICES)
         + user_problems(BAD_SERVICES)
-        + mount_problems(BAD_SERVICES, {}, repo_root)
-        + missing_mount_sources(BAD_SERVICES, repo_root)
+        + mount_problems(BAD_SERVICES, {}, REPO_ROOT)
+        + missing_mount_sources(BAD_SERVICES, REPO_ROOT)
     )
     for expected in [
         "demo_app: sets container_name",
@@ -298,12 +299,12 @@ def test_alertmanager_keeps_its_data_on_the_volume(services: Services) -> None:
 
 @pytest.mark.parametrize("profile", ["lab", "realistic"])
 def test_each_alert_profile_mounts_an_existing_rules_folder(
-    compose_text: str, dotenv: dict[str, str], load_compose, repo_root: Path, profile: str
+    compose_text: str, dotenv: dict[str, str], profile: str
 ) -> None:
     project = load_compose(compose_text, {**dotenv, "ALERT_PROFILE": profile})
     sources = [m["source"] for m in project["services"]["prometheus"]["volumes"]]
     assert f"./prometheus/rules/{profile}" in sources
-    assert sorted((repo_root / "prometheus" / "rules" / profile).glob("*.yml"))
+    assert sorted((REPO_ROOT / "prometheus" / "rules" / profile).glob("*.yml"))
 
 
 def test_the_committed_alert_profile_is_lab_or_realistic(dotenv: dict[str, str]) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from playground.core.paths import REPO_ROOT
+
 WORKFLOW = Path(".github/workflows/compose-e2e.yml")
 SCENARIO_COMMAND = "playground scenario error-storm --target compose"
 
@@ -42,8 +44,8 @@ def workflow_problems(workflow: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def workflow(repo_root: Path) -> dict[str, Any]:
-    return yaml.safe_load((repo_root / WORKFLOW).read_text())
+def workflow() -> dict[str, Any]:
+    return yaml.safe_load((REPO_ROOT / WORKFLOW).read_text())
 
 
 def test_workflow_runs_the_lab_error_storm_and_always_tears_down(

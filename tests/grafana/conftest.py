@@ -5,7 +5,6 @@ The dashboards as data and Grafana's substitution are in tests/support/grafana.p
 """
 
 import ast
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,10 @@ import yaml
 
 from playground.core.paths import REPO_ROOT
 from tests.support import grafana
+from tests.support.files import read_yaml
+from tests.support.rules import PROFILES, load_rules, rules_dir
 
 HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="session")
-def repo_root() -> Path:
-    return REPO_ROOT
-
-
-@pytest.fixture(scope="session")
-def read_yaml() -> Callable[[Path], Any]:
-    """Read a YAML file."""
-    return lambda path: yaml.safe_load(path.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -65,21 +55,15 @@ def providers() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def grafana_service(repo_root: Path, read_yaml) -> dict[str, Any]:
+def grafana_service() -> dict[str, Any]:
     """compose.yaml's grafana service, as written (its mounts use no variables)."""
-    return read_yaml(repo_root / "compose.yaml")["services"]["grafana"]
+    return read_yaml(REPO_ROOT / "compose.yaml")["services"]["grafana"]
 
 
 @pytest.fixture(scope="session")
-def scrape_interval(repo_root: Path, read_yaml) -> str:
+def scrape_interval() -> str:
     """prometheus.yml's global scrape_interval."""
-    return read_yaml(repo_root / "prometheus" / "prometheus.yml")["global"]["scrape_interval"]
-
-
-@pytest.fixture(scope="session")
-def rules_dir(repo_root: Path) -> Callable[[str], Path]:
-    """prometheus/rules/<profile>."""
-    return lambda profile: repo_root / "prometheus" / "rules" / profile
+    return read_yaml(REPO_ROOT / "prometheus" / "prometheus.yml")["global"]["scrape_interval"]
 
 
 # The series names each metric type puts into the exposition format.
@@ -115,14 +99,14 @@ _FAMILY_TYPES = {
 
 
 @pytest.fixture(scope="session")
-def locust_series(repo_root: Path) -> set[str]:
+def locust_series() -> set[str]:
     """Every series name Locust's master exports, from loadtest/metrics.py's collector.
 
     Read from the source (the families it builds), not by importing it: importing Locust
     monkey-patches the test process with gevent. tests/loadtest/test_metrics.py and the e2e
     test check these names on a live Locust.
     """
-    tree = ast.parse((repo_root / "loadtest" / "metrics.py").read_text())
+    tree = ast.parse((REPO_ROOT / "loadtest" / "metrics.py").read_text())
     series = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -133,27 +117,8 @@ def locust_series(repo_root: Path) -> set[str]:
     return series
 
 
-PROFILES = ("lab", "realistic")
-
-
-def load_rules(folder: Path) -> list[dict[str, Any]]:
-    """Every rule (record or alert) of every group in a rules folder."""
-    return [
-        rule
-        for path in sorted(folder.glob("*.yml"))
-        for group in yaml.safe_load(path.read_text())["groups"]
-        for rule in group["rules"]
-    ]
-
-
-@pytest.fixture(scope="session", name="load_rules")
-def load_rules_fixture() -> Callable[[Path], list[dict[str, Any]]]:
-    """load_rules itself, for tests that read a modified copy of a rules folder."""
-    return load_rules
-
-
 @pytest.fixture(scope="session")
-def rules(rules_dir: Callable[[str], Path]) -> dict[str, list[dict[str, Any]]]:
+def rules() -> dict[str, list[dict[str, Any]]]:
     """Every rule of each alert profile, by profile."""
     return {profile: load_rules(rules_dir(profile)) for profile in PROFILES}
 

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from playground.core.paths import REPO_ROOT
 from tests.support import grafana
 
 # The dashboard JSON schemaVersion each pinned Grafana writes when it saves a dashboard.
@@ -41,9 +42,9 @@ def test_every_file_in_the_dashboards_folder_is_a_json_dashboard() -> None:
 
 
 def test_schema_version_is_the_one_the_pinned_grafana_writes(
-    repo_root: Path, dashboard_files: dict[Path, dict[str, Any]]
+    dashboard_files: dict[Path, dict[str, Any]],
 ) -> None:
-    minor = grafana_minor((repo_root / ".env").read_text())
+    minor = grafana_minor((REPO_ROOT / ".env").read_text())
     assert minor in GRAFANA_SCHEMA_VERSIONS, (
         f"Grafana {minor} is pinned: find the schemaVersion it writes and add it here"
     )

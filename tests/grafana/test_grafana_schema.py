@@ -19,6 +19,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from playground.core.paths import REPO_ROOT
+
 # The SDK line whose types are Grafana 12.2+/13's (schemaVersion 42). A plain
 # `pip install grafana-foundation-sdk` picks `1769699998!10.1.0` instead, Grafana 10.1's
 # types, because its epoch-prefixed versions sort above 0.0.x.
@@ -104,8 +106,8 @@ def v2_problems(dashboard: dict[str, Any]) -> list[str]:
     return problems
 
 
-def test_the_sdk_is_pinned_exactly_and_installed_at_the_pin(repo_root: Path) -> None:
-    requirements = (repo_root / "requirements-dev.txt").read_text()
+def test_the_sdk_is_pinned_exactly_and_installed_at_the_pin() -> None:
+    requirements = (REPO_ROOT / "requirements-dev.txt").read_text()
     assert re.search(rf"^grafana-foundation-sdk=={re.escape(SDK_PIN)}$", requirements, re.M)
     assert version("grafana-foundation-sdk").lstrip("v") == SDK_PIN
 

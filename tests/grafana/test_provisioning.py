@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from playground.core.paths import REPO_ROOT
 from tests.support import grafana
+from tests.support.files import read_yaml
 
 # Where compose mounts the provisioning folder: Grafana's default (paths.provisioning).
 GRAFANA_PROVISIONING_TARGET = "/etc/grafana/provisioning"
@@ -32,7 +34,7 @@ def provisioning_files(kind: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("kind", ["datasources", "dashboards"])
-def test_provisioning_files_use_api_version_1(read_yaml, kind: str) -> None:
+def test_provisioning_files_use_api_version_1(kind: str) -> None:
     files = provisioning_files(kind)
     assert files, f"no {kind} provisioning file"
     assert {path.name: read_yaml(path)["apiVersion"] for path in files} == {
@@ -41,9 +43,9 @@ def test_provisioning_files_use_api_version_1(read_yaml, kind: str) -> None:
 
 
 def test_compose_mounts_the_provisioning_folder_read_only_where_grafana_reads_it(
-    repo_root: Path, grafana_service: dict[str, Any]
+    grafana_service: dict[str, Any],
 ) -> None:
-    folder = host_folder(repo_root, grafana_service, GRAFANA_PROVISIONING_TARGET)
+    folder = host_folder(REPO_ROOT, grafana_service, GRAFANA_PROVISIONING_TARGET)
     assert folder == grafana.PROVISIONING_DIR.resolve()
     assert bind_mounts(grafana_service)[GRAFANA_PROVISIONING_TARGET]["read_only"] is True
 
@@ -82,7 +84,7 @@ def test_alertmanager_datasource_speaks_upstream_prometheus_alertmanager(
     assert prometheus["jsonData"]["alertmanagerUid"] == "alertmanager"
 
 
-def test_removed_datasources_are_pruned(read_yaml) -> None:
+def test_removed_datasources_are_pruned() -> None:
     for path in provisioning_files("datasources"):
         assert read_yaml(path).get("prune") is True, path.name
 
@@ -101,14 +103,13 @@ def test_one_read_only_provider_loads_the_dashboards_into_a_fixed_folder(
 
 
 def test_provider_path_is_the_read_only_mount_of_grafana_dashboards(
-    repo_root: Path,
     grafana_service: dict[str, Any],
     providers: list[dict[str, Any]],
 ) -> None:
     for provider in providers:
         path = provider["options"]["path"]
         assert path.startswith("/etc/grafana/dashboards"), path
-        assert host_folder(repo_root, grafana_service, path) == grafana.DASHBOARDS_DIR.resolve()
+        assert host_folder(REPO_ROOT, grafana_service, path) == grafana.DASHBOARDS_DIR.resolve()
         mount = next(
             m for target, m in bind_mounts(grafana_service).items() if path.startswith(target)
         )
@@ -116,13 +117,12 @@ def test_provider_path_is_the_read_only_mount_of_grafana_dashboards(
 
 
 def test_the_provider_folder_holds_exactly_the_dashboards_named_after_their_uids(
-    repo_root: Path,
     grafana_service: dict[str, Any],
     providers: list[dict[str, Any]],
     dashboard_files: dict[Path, dict[str, Any]],
 ) -> None:
     (provider,) = providers
-    folder = host_folder(repo_root, grafana_service, provider["options"]["path"])
+    folder = host_folder(REPO_ROOT, grafana_service, provider["options"]["path"])
     on_disk = {path.name for path in folder.iterdir()}
     assert on_disk == {f"{d['uid']}.json" for d in dashboard_files.values()}
     assert on_disk == {
@@ -133,11 +133,9 @@ def test_the_provider_folder_holds_exactly_the_dashboards_named_after_their_uids
     }
 
 
-def test_host_folder_rejects_paths_outside_every_mount(
-    repo_root: Path, grafana_service: dict[str, Any]
-) -> None:
+def test_host_folder_rejects_paths_outside_every_mount(grafana_service: dict[str, Any]) -> None:
     with pytest.raises(AssertionError, match="not inside any bind mount"):
-        host_folder(repo_root, grafana_service, "/var/lib/grafana/dashboards")
+        host_folder(REPO_ROOT, grafana_service, "/var/lib/grafana/dashboards")
 
 
 def test_grafana_sets_no_deprecated_setting_and_installs_no_plugin_at_start(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from playground.core.paths import REPO_ROOT
 from tests.support import grafana
 
 # Series Prometheus makes itself: `up` per target, `ALERTS` per pending or firing alert.
@@ -143,7 +144,6 @@ def test_metric_selector_extraction() -> None:
 @pytest.mark.tools
 def test_every_query_parses(
     dashboards: dict[str, dict[str, Any]],
-    repo_root: Path,
     tmp_path: Path,
 ) -> None:
     """promtool parses each query as a recording rule's expression, offline.
@@ -151,7 +151,7 @@ def test_every_query_parses(
     Every query runs twice: everything on All, and with one awkward value selected for each
     variable, so Grafana's regex escaping must yield a valid regex too.
     """
-    promtool = repo_root / ".tools" / "bin" / "promtool"
+    promtool = REPO_ROOT / ".tools" / "bin" / "promtool"
     if not promtool.is_file():
         pytest.skip("promtool is missing: run `make setup`")
     rules, where = [], []

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from playground.core.paths import REPO_ROOT
 from tests.support import grafana
 
 pytestmark = pytest.mark.tools
@@ -181,9 +182,9 @@ def promtool_test(dashboards: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_dashboards_sum_replicas_and_quantiles_come_from_summed_buckets(
-    dashboards: dict[str, dict[str, Any]], repo_root: Path, tmp_path: Path
+    dashboards: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    promtool = repo_root / ".tools" / "bin" / "promtool"
+    promtool = REPO_ROOT / ".tools" / "bin" / "promtool"
     if not promtool.is_file():
         pytest.skip("promtool is missing: run `make setup`")
     path = tmp_path / "replicas_test.yml"

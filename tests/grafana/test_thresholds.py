@@ -12,13 +12,13 @@ copies.
 import copy
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import grafana
+from tests.support.rules import load_rules, rules_dir
 
 RED = "playground-service-red"
 LLM = "playground-llm"
@@ -264,8 +264,6 @@ def test_the_rules_give_the_documented_numbers(profile_rules: dict[str, Rules]) 
 )
 def test_changing_a_rule_threshold_fails_the_check(
     dashboards: dict[str, dict[str, Any]],
-    rules_dir: Callable[[str], Path],
-    load_rules: Callable[[Path], list[dict[str, Any]]],
     tmp_path: Path,
     rule_file: str,
     old: str,

@@ -68,7 +68,7 @@ _ROWS = {
 }
 
 
-def _offline_faults() -> dict[str, Any]:
+def offline_faults() -> dict[str, Any]:
     """demo_app's GET /admin/faults answer on a fresh start, from its own preset table."""
     return {
         "faults": PRESET_STATES["healthy"].model_dump(),
@@ -80,7 +80,7 @@ def _offline_faults() -> dict[str, Any]:
 def offline_plans(profile: str) -> dict[str, RunPlan]:
     """Each scenario's plan from this repository's configs and demo_app's presets."""
     config = offline_alert_config(profile)
-    faults = _offline_faults()
+    faults = offline_faults()
     return {
         name: plan_run(scenario, config, faults, RunOptions(), profile, set())
         for name, scenario in SCENARIOS.items()
@@ -152,7 +152,7 @@ def render_timings(text: str, plans: dict[str, dict[str, RunPlan]]) -> str:
         profile, alert, field = match.group(2, 3, 4)
         labels = dict(pair.split("=", 1) for pair in match.group(5).split())
         timing = alert_timing(
-            offline_alert_config(profile), _offline_faults(), profile, alert, **labels
+            offline_alert_config(profile), offline_faults(), profile, alert, **labels
         )
         if timing is None:
             raise ValueError(f"no prediction for {match.group(1)}")

@@ -141,6 +141,11 @@ def cmd_faults(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
             f"demo_app is not answering at {url}. Start the stack with `playground up`."
         ) from None
     except StackApiError as exc:
+        if exc.status_code == 403 and "faults_hidden" in str(exc):
+            raise PlaygroundError(
+                "The faults are hidden while an incident game runs; `playground incident stop` "
+                "ends it and resets them."
+            ) from None
         if exc.status_code in (401, 403):
             raise PlaygroundError(
                 f"demo_app refused the admin token in {settings.PLAYGROUND_RUN_DIR / 'admin-token'}"

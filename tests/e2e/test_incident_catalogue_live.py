@@ -69,6 +69,8 @@ def locust(native_stack: NativeStack, tmp_path_factory: pytest.TempPathFactory) 
         PhaseLengths(steady=LOCUST_SECONDS),
         native_stack.urls.demo_app,
         profile,
+        # As the game does: Prometheus scrapes the client's metrics (the `locust` job).
+        metrics_port=native_stack.settings.LOCUST_METRICS_PORT,
     )
     run.start()
     try:

@@ -50,8 +50,12 @@ def _env(stack: NativeStack) -> dict[str, str]:
 
 
 def _incident(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return _playground(env, "incident", *args)
+
+
+def _playground(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*PLAYGROUND, "incident", *args],
+        [*PLAYGROUND, *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -108,6 +112,9 @@ def test_a_whole_game_from_the_seed_to_the_debrief_and_the_reset(
         assert prometheus.query('demo_app_fault_http_error_ratio{job="demo_app"} > 0') == []
         assert prometheus.query('demo_app_fault_preset_active{preset!="healthy"} == 1') == []
         assert prometheus.query('ALERTS{alertname="DemoAppFaultActive"}') == []
+        shown = _playground(env, "faults")
+        assert shown.returncode == 1
+        assert "hidden while an incident game runs" in shown.stderr
 
         wrong = _incident(
             env, "answer", "--dimension", "handler", "--value", "/api/v1/messages",

@@ -30,19 +30,30 @@ from demo_app's exact histogram only when it lies within half a step of a bound 
 10 ms, 5 ms at 250 ms, 50 ms at 2.5 s).
 
 This module runs inside the Locust image (only loadtest/ is mounted there), so it imports
-neither demo_app nor playground. The arithmetic (buckets, the cap on names) is in
-loadtest/histogram.py, which imports no Locust, so tests can import it without gevent's
-monkey-patching.
+neither demo_app nor playground, and nothing Locust does not bring: the official image has
+no prometheus-client, so loadtest/exposition.py writes the text format. The arithmetic
+(buckets, the cap on names) is in loadtest/histogram.py; neither imports Locust, so tests
+can import them without gevent's monkey-patching.
 """
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from loadtest.exposition import (
+    CONTENT_TYPE,
+    Family,
+    add_counter,
+    add_gauge,
+    add_histogram,
+    counter,
+    gauge,
+    histogram,
+    render,
+)
 from loadtest.histogram import histogram_buckets, totals_by_series
 
 logger = logging.getLogger(__name__)
@@ -51,81 +62,68 @@ logger = logging.getLogger(__name__)
 DEFAULT_METRICS_PORT = 9646
 
 
-class LocustCollector:
-    """A prometheus-client collector that reads the environment's statistics at each scrape."""
-
-    def __init__(self, environment: Environment) -> None:
-        self.environment = environment
-
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import (
-            CounterMetricFamily,
-            GaugeMetricFamily,
-            HistogramMetricFamily,
+def collect(environment: Environment) -> list[Family]:
+    """Every family, from the environment's statistics as they are now."""
+    labels = ("method", "name")
+    requests = counter("locust_requests", "Requests Locust made, failed or not.")
+    failures = counter("locust_request_failures", "Requests the locustfile marked failed.")
+    duration = histogram(
+        "locust_request_duration_seconds",
+        "Response time as Locust measured it (request sent to response read), "
+        "with demo_app's HTTP buckets.",
+    )
+    # A snapshot first: a scrape must not iterate a dict the master is extending.
+    entries = list(environment.stats.entries.values())
+    for key, totals in totals_by_series(entries).items():
+        series = dict(zip(labels, key, strict=True))
+        add_counter(requests, series, totals.requests)
+        add_counter(failures, series, totals.failures)
+        add_histogram(
+            duration,
+            series,
+            histogram_buckets(totals.response_times),
+            totals.total_response_time_ms / 1000,
         )
 
-        labels = ["method", "name"]
-        requests = CounterMetricFamily(
-            "locust_requests", "Requests Locust made, failed or not.", labels=labels
-        )
-        failures = CounterMetricFamily(
-            "locust_request_failures", "Requests the locustfile marked failed.", labels=labels
-        )
-        duration = HistogramMetricFamily(
-            "locust_request_duration_seconds",
-            "Response time as Locust measured it (request sent to response read), "
-            "with demo_app's HTTP buckets.",
-            labels=labels,
-        )
-        # A snapshot first: a scrape must not iterate a dict the master is extending.
-        entries = list(self.environment.stats.entries.values())
-        for (method, name), totals in totals_by_series(entries).items():
-            requests.add_metric([method, name], totals.requests)
-            failures.add_metric([method, name], totals.failures)
-            duration.add_metric(
-                [method, name],
-                histogram_buckets(totals.response_times),
-                totals.total_response_time_ms / 1000,
-            )
-        yield from (requests, failures, duration)
+    runner = environment.runner
+    users = gauge("locust_users", "Users running now, per user class.")
+    workers = gauge("locust_workers", "Workers connected to this master.")
+    if isinstance(runner, MasterRunner):
+        counts = runner.reported_user_classes_count
+        add_gauge(workers, {}, runner.worker_count)
+    else:
+        counts = runner.user_classes_count if runner is not None else {}
+        add_gauge(workers, {}, 0)
+    for user_class, count in sorted(counts.items()):
+        add_gauge(users, {"user_class": user_class}, count)
 
-        runner = self.environment.runner
-        users = GaugeMetricFamily(
-            "locust_users", "Users running now, per user class.", labels=["user_class"]
-        )
-        workers = GaugeMetricFamily("locust_workers", "Workers connected to this master.")
-        if isinstance(runner, MasterRunner):
-            counts = runner.reported_user_classes_count
-            workers.add_metric([], runner.worker_count)
-        else:
-            counts = runner.user_classes_count if runner is not None else {}
-            workers.add_metric([], 0)
-        for user_class, count in sorted(counts.items()):
-            users.add_metric([user_class], count)
-        yield from (users, workers)
-
-        phase = GaugeMetricFamily(
-            "locust_scenario_phase",
-            "1 for the scenario phase the load shape is in; no series between tests.",
-            labels=["scenario", "phase"],
-        )
-        shape = self.environment.shape_class
-        current = getattr(shape, "current_phase", None)
-        if current is not None:
-            phase.add_metric([str(getattr(shape, "scenario_name", "")), current.name], 1)
-        yield phase
+    phase = gauge(
+        "locust_scenario_phase",
+        "1 for the scenario phase the load shape is in; no series between tests.",
+    )
+    shape = environment.shape_class
+    current = getattr(shape, "current_phase", None)
+    if current is not None:
+        scenario = str(getattr(shape, "scenario_name", ""))
+        add_gauge(phase, {"scenario": scenario, "phase": current.name}, 1)
+    return [requests, failures, duration, users, workers, phase]
 
 
 def serve(environment: Environment, host: str, port: int) -> Any:
     """Start serving /metrics for this environment; the gevent server, already listening."""
     from gevent.pywsgi import WSGIServer
-    from prometheus_client import CollectorRegistry, make_wsgi_app
 
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(LocustCollector(environment))
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO") not in ("/metrics", "/"):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found: the metrics are at /metrics\n"]
+        body = render(collect(environment)).encode()
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE)])
+        return [body]
+
     # gevent's WSGI server, as Locust's own web UI uses: Locust runs everything in gevent
     # greenlets, so a scrape is served between requests without a thread of its own.
-    server = WSGIServer((host, port), make_wsgi_app(registry), log=None, error_log=logger)
+    server = WSGIServer((host, port), app, log=None, error_log=logger)
     server.start()
     return server
 
@@ -166,11 +164,7 @@ def _start(environment: Environment, **_kwargs: Any) -> None:
     # Workers send their numbers to the master; only the master (or a single process) serves.
     if not port or isinstance(environment.runner, WorkerRunner):
         return
-    try:
-        server = serve(environment, options.metrics_host, port)
-    except ImportError:
-        logger.error("prometheus-client is not installed: no metrics at :%d/metrics", port)
-        return
+    server = serve(environment, options.metrics_host, port)
     logger.info("Prometheus metrics at http://%s:%d/metrics", options.metrics_host, port)
     linger = max(0.0, getattr(options, "metrics_linger_seconds", 0.0))
 

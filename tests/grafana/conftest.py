@@ -90,21 +90,17 @@ def exported_series() -> set[str]:
     }
 
 
-# prometheus-client's metric families a custom collector builds, by the type they export.
-_FAMILY_TYPES = {
-    "CounterMetricFamily": "counter",
-    "GaugeMetricFamily": "gauge",
-    "HistogramMetricFamily": "histogram",
-}
+# The constructors of loadtest/exposition.py, by the type of metric they make.
+_FAMILY_TYPES = {"counter": "counter", "gauge": "gauge", "histogram": "histogram"}
 
 
 @pytest.fixture(scope="session")
 def locust_series() -> set[str]:
-    """Every series name Locust's master exports, from loadtest/metrics.py's collector.
+    """Every series name Locust's master exports, from loadtest/metrics.py's families.
 
-    Read from the source (the families it builds), not by importing it: importing Locust
-    monkey-patches the test process with gevent. tests/loadtest/test_metrics.py and the e2e
-    test check these names on a live Locust.
+    Read from the source (the families collect() builds), not by importing it: importing
+    Locust monkey-patches the test process with gevent. tests/loadtest/test_metrics.py and
+    the e2e test check these names on a live Locust.
     """
     tree = ast.parse((REPO_ROOT / "loadtest" / "metrics.py").read_text())
     series = set()

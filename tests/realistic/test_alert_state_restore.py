@@ -50,6 +50,8 @@ def high_error_rate(stack: NativeStack) -> dict[str, Any] | None:
     )
 
 
+# About 12 minutes: longer than the suite's default timeout.
+@pytest.mark.timeout(20 * 60)
 def test_realistic_high_error_rate_fires_on_through_a_prometheus_crash(stack: NativeStack) -> None:
     traffic = TrafficDriver(stack.urls.demo_app, threads=6, max_seconds=20 * 60).start()
     try:

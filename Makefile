@@ -36,7 +36,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Every incident of docs/incidents/incidents.yaml played on one live native stack (about 22
+# Every incident of docs/incidents/incidents.yaml played on one live native stack (about 17
 # minutes): its alerts fire (or none, for a customer report) and its evidence PromQL shows
 # the diagnosis. Apart from `make test` because each incident waits for real alert windows
 # and `for` durations; CI runs it after `make test` (.ci/run).

@@ -136,7 +136,7 @@ def test_a_whole_game_from_the_seed_to_the_debrief_and_the_reset(
         assert "grade:     85 / 100 (B)" in out
         assert "Solved. The debrief:" in out
         assert any(f"FIRING   {name}" in out for name in alerts), out
-        assert "**Every API route fails at about the same share**: shows it" in out
+        assert f"**{incident.evidence[0].title}**: shows it" in out
         assert "What a strong answer says" in out
         assert "docs/labs/02-high-error-rate.md" in out
 

@@ -665,7 +665,8 @@ def format_debrief(debrief: dict[str, Any]) -> str:
         "",
     ]
     lines += ["## Learn more", ""]
-    lines += [f"- [{lesson['title']}]({lesson['link']})" for lesson in debrief["lessons"]]
+    # Paths from the repository's root, not links: attempt.md lives deep in results/.
+    lines += [f"- {lesson['title']}: `{lesson['link']}`" for lesson in debrief["lessons"]]
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup up test test-incidents test-realistic test-saturation lint bench preflight preflight-compose clean
+.PHONY: setup up test test-incidents test-realistic test-saturation test-compose lint bench preflight preflight-compose clean
 
 # Idempotent: rebuilds the venv only when a requirements file changed, and fetches
 # Prometheus, Alertmanager and Grafana only when they are missing or not at an accepted
@@ -55,6 +55,12 @@ test-realistic: setup
 # test_saturation.py, docs/labs/08-client-vs-server-latency.md). CI runs it after `make test`.
 test-saturation: setup
 	$(BIN)/python -m pytest tests/loadtest/test_saturation.py -m saturation -s -v
+
+# compose.yaml, unmodified, brought up by Docker and checked (tests/compose_live/): needs
+# Docker with Compose v2. CI sets PLAYGROUND_COMPOSE_STANDINS=1 for a private engine and
+# stand-in images (scripts/test-compose.sh says what that installs; not for laptops).
+test-compose: $(STAMP)
+	bash scripts/test-compose.sh
 
 lint: setup
 	$(BIN)/ruff check .

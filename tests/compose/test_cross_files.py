@@ -217,10 +217,13 @@ def flag_after(command: list[str], flag: str) -> str:
     return command[command.index(flag) + 1]
 
 
-def test_locust_drives_demo_app_and_workers_find_the_master(services: Services) -> None:
+def test_locust_drives_demo_app_through_the_gateway_and_workers_find_the_master(
+    services: Services,
+) -> None:
     host = flag_after(services["locust"]["command"], "--host")
     assert address_problem(url_address(host), services, "locust --host") is None
-    assert host.startswith("http://demo_app:")
+    # The gateway balances per request; demo_app:8000 would pin each kept-alive connection.
+    assert host.startswith("http://demo_app_gateway:")
     master = flag_after(services["locust_worker"]["command"], "--master-host")
     assert address_problem(f"{master}:5557", services, "locust_worker") is None
 
@@ -234,10 +237,21 @@ def test_locustfile_exists_in_the_mounted_folder(services: Services) -> None:
     assert locustfile.is_file()
 
 
-def test_gateway_forwards_to_demo_app(services: Services) -> None:
-    upstream = flag_after(services["demo_app_gateway"]["command"], "--to")
+def test_gateway_balances_over_every_demo_app_replica(services: Services, repo_root: Path) -> None:
+    """The Caddyfile the gateway runs is the mounted one, and it makes one upstream of each
+    A record of demo_app (a replica) and takes turns, instead of one upstream name."""
+    gateway = services["demo_app_gateway"]
+    config = flag_after(gateway["command"], "--config")
+    mount = next(m for m in gateway["volumes"] if m["target"] == config)
+    assert mount["read_only"] is True
+    caddyfile = (repo_root / mount["source"]).read_text()
+    lines = [line.split("#")[0].split() for line in caddyfile.splitlines()]
+    dynamic = [words for words in lines if words[:2] == ["dynamic", "a"]]
+    assert len(dynamic) == 1, dynamic
+    upstream = f"{dynamic[0][2]}:{dynamic[0][3]}"
     assert upstream.split(":")[0] == "demo_app"
     assert address_problem(upstream, services, "gateway") is None
+    assert ["lb_policy", "round_robin"] in lines
 
 
 def test_prometheus_rule_files_resolve_inside_the_rules_mount(

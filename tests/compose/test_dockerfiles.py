@@ -120,7 +120,25 @@ def test_compose_builds_each_python_image_from_its_folder(services) -> None:
     built = {name for name, service in services.items() if "build" in service}
     assert built == set(IMAGES)
     for name in built:
-        assert services[name]["build"] == {"context": ".", "dockerfile": f"{name}/Dockerfile"}
+        build = services[name]["build"]
+        assert (build["context"], build["dockerfile"]) == (".", f"{name}/Dockerfile")
+
+
+def test_compose_passes_the_package_index_settings_the_dockerfile_takes(
+    image: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    """docs/compose.md's proxy settings reach pip: each build arg is an ARG of the
+    Dockerfile, and the CA secret is the one its pip step mounts."""
+    build = image["service"]["build"]
+    declared = {args.split("=")[0] for k, args in instructions(image["dockerfile"]) if k == "ARG"}
+    assert set(build["args"]) == {"PIP_INDEX_URL", "PIP_TRUSTED_HOST"} <= declared
+    assert build["secrets"] == ["pip_ca"]
+    assert compose["secrets"]["pip_ca"] == {"environment": "PIP_CA"}
+    pip_step = next(
+        a for k, a in instructions(image["dockerfile"]) if k == "RUN" and "requirements" in a
+    )
+    assert "--mount=type=secret,id=pip_ca,required=false" in pip_step
+    assert "PIP_CERT=/run/secrets/pip_ca" in pip_step
 
 
 def test_dockerfile_is_pinned_non_root_healthchecked_and_uses_the_requirements(
@@ -272,3 +290,32 @@ def test_healthcheck_probes_the_documented_path(image: dict[str, Any]) -> None:
     command = " ".join(exec_form(dict(instructions(image["dockerfile"]))["HEALTHCHECK"]))
     assert f"+ '{probe}'" in command
     assert "urllib.request.urlopen" in command
+
+
+def healthcheck_differences(dockerfile: str, timing: dict[str, Any]) -> dict[str, tuple]:
+    """Each HEALTHCHECK option whose value differs from compose's timing: (Dockerfile, compose)."""
+    arguments = dict(instructions(dockerfile))["HEALTHCHECK"]
+    options = dict(re.findall(r"--([a-z-]+)=(\S+)", arguments[: arguments.index("CMD")]))
+    ours = {key.replace("-", "_"): value for key, value in options.items()}
+    theirs = {key: str(value) for key, value in timing.items()}
+    return {
+        key: (ours.get(key), theirs.get(key))
+        for key in ours.keys() | theirs.keys()
+        if ours.get(key) != theirs.get(key)
+    }
+
+
+def test_healthcheck_timing_is_the_one_compose_gives_every_other_service(
+    image: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    """compose.yaml's comment promises one timing (5 s x 24 retries after 10 s) for every
+    healthcheck; the two built images carry theirs in the Dockerfile, so it must match."""
+    assert healthcheck_differences(image["dockerfile"], compose["x-healthcheck-timing"]) == {}
+
+
+def test_healthcheck_timing_check_sees_a_different_retry_count(compose: dict[str, Any]) -> None:
+    dockerfile = (
+        'HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=12 CMD ["true"]'
+    )
+    differences = healthcheck_differences(dockerfile, compose["x-healthcheck-timing"])
+    assert differences == {"retries": ("12", "24")}

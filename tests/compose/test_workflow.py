@@ -1,6 +1,6 @@
-"""The compose e2e workflow cannot run here (no Docker engine), so its shape is checked:
-lab profile, health-gated start, the error-storm scenario, teardown with volumes that runs
-even after a failure, a time bound, and shell that parses."""
+"""The compose e2e workflow cannot run here (no registry), so its shape is checked: it runs
+`make test-compose` with the real images (no stand-in flag), on the lab profile, within a
+time bound, and tears the test project down, volumes included, even after a failure."""
 
 import re
 import subprocess
@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from playground.core.paths import REPO_ROOT
+from tests.compose_live.stack import PROJECT
 
 WORKFLOW = Path(".github/workflows/compose-e2e.yml")
-SCENARIO_COMMAND = "playground scenario error-storm --target compose"
 
 
 def workflow_problems(workflow: dict[str, Any]) -> list[str]:
@@ -29,15 +29,14 @@ def workflow_problems(workflow: dict[str, Any]) -> list[str]:
         problems.append("no timeout-minutes")
     runs = [(step.get("run", ""), step.get("if", "")) for step in job.get("steps", [])]
     commands = [run for run, _ in runs]
-    up = next((i for i, c in enumerate(commands) if "docker compose up" in c), None)
-    if up is None or "--wait" not in commands[up]:
-        problems.append("no `docker compose up --wait` step")
-    scenario = next((i for i, c in enumerate(commands) if "error" in c and "storm" in c), None)
-    if scenario is None or up is None or scenario < up:
-        problems.append("no error-storm step after the stack is up")
+    if "make test-compose" not in commands:
+        problems.append("no `make test-compose` step")
+    if any("PLAYGROUND_COMPOSE_STANDINS" in str(item) for item in (job, commands)):
+        problems.append("stand-ins asked for: the workflow is the real images' run")
     last_command, last_condition = runs[-1] if runs else ("", "")
-    if not re.search(r"docker compose down (.* )?(-v|--volumes)\b", last_command):
-        problems.append("the last step does not run `docker compose down -v`")
+    teardown = rf"docker compose --project-name {PROJECT} (.* )?down (.* )?--volumes\b"
+    if not re.search(teardown, last_command):
+        problems.append(f"the last step does not run `docker compose -p {PROJECT} down -v`")
     if "always()" not in str(last_condition):
         problems.append("teardown does not run `if: always()`")
     return problems
@@ -48,17 +47,17 @@ def workflow() -> dict[str, Any]:
     return yaml.safe_load((REPO_ROOT / WORKFLOW).read_text())
 
 
-def test_workflow_runs_the_lab_error_storm_and_always_tears_down(
+def test_workflow_runs_make_test_compose_on_real_images_and_always_tears_down(
     workflow: dict[str, Any],
 ) -> None:
     assert workflow_problems(workflow) == []
 
 
-def test_workflow_check_finds_a_missing_wait_scenario_and_teardown() -> None:
+def test_workflow_check_finds_stand_ins_a_missing_run_and_teardown() -> None:
     bad = {
         "jobs": {
             "e2e": {
-                "env": {"ALERT_PROFILE": "realistic"},
+                "env": {"ALERT_PROFILE": "realistic", "PLAYGROUND_COMPOSE_STANDINS": "1"},
                 "steps": [{"run": "docker compose up -d"}, {"run": "docker compose down"}],
             }
         }
@@ -66,22 +65,11 @@ def test_workflow_check_finds_a_missing_wait_scenario_and_teardown() -> None:
     assert workflow_problems(bad) == [
         "ALERT_PROFILE is not lab",
         "no timeout-minutes",
-        "no `docker compose up --wait` step",
-        "no error-storm step after the stack is up",
-        "the last step does not run `docker compose down -v`",
+        "no `make test-compose` step",
+        "stand-ins asked for: the workflow is the real images' run",
+        f"the last step does not run `docker compose -p {PROJECT} down -v`",
         "teardown does not run `if: always()`",
     ]
-
-
-def test_workflow_runs_the_scenario_command_as_the_cli_parses_it(
-    workflow: dict[str, Any],
-) -> None:
-    from playground.cli.main import build_parser
-
-    commands = [step.get("run", "") for step in workflow["jobs"]["error-storm"]["steps"]]
-    (scenario,) = [command for command in commands if SCENARIO_COMMAND in command]
-    args = build_parser().parse_args(scenario.split()[1:])
-    assert (args.command, args.name, args.target) == ("scenario", "error-storm", "compose")
 
 
 def bash_syntax_errors(script: str) -> str:
@@ -93,8 +81,8 @@ def bash_syntax_errors(script: str) -> str:
 
 
 def test_every_shell_step_parses(workflow: dict[str, Any]) -> None:
-    steps = workflow["jobs"]["error-storm"]["steps"]
-    scripts = [step["run"] for step in steps if "run" in step]
+    (job,) = workflow["jobs"].values()
+    scripts = [step["run"] for step in job["steps"] if "run" in step]
     assert [bash_syntax_errors(script) for script in scripts] == [""] * len(scripts)
 
 

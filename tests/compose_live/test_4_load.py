@@ -1,0 +1,70 @@
+"""The `load` profile: the Locust master and two workers come up healthy, and the load they
+generate reaches every demo_app replica (through the gateway, like every other client).
+
+Further checks of Locust in compose take the `load_profile` fixture (conftest.py), which
+brings the profile up once for this module and removes it afterwards."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.compose_live.stack import REPLICAS, Compose, Urls, replica_request_counts, wait_for
+
+WORKERS = 2
+# How long the swarm runs: the scenario's first users start within a second or two.
+SWARM_SECONDS = 20
+CUSTOMER = "/api/v1/customers/{customer_id}"
+MESSAGES = "/api/v1/messages"
+
+
+def test_locust_master_and_two_workers_are_healthy(load_profile: Compose, urls: Urls) -> None:
+    containers = [
+        c for c in load_profile.containers("load") if c["Service"] in {"locust", "locust_worker"}
+    ]
+    states = {c["Name"]: (c["State"], c.get("Health", "")) for c in containers}
+    assert len(states) == 1 + WORKERS, states
+    assert set(states.values()) == {("running", "healthy")}, states
+
+    def workers() -> list[dict] | str:
+        report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
+        found = report.get("workers", [])
+        return found if len(found) == WORKERS else f"workers: {found}"
+
+    wait_for(f"{WORKERS} workers connected to the master", workers, timeout=30)
+
+
+def test_locust_load_reaches_every_replica(load_profile: Compose, urls: Urls) -> None:
+    handlers = (CUSTOMER, MESSAGES)
+    before = {handler: replica_request_counts(load_profile, handler) for handler in handlers}
+    started = httpx.post(
+        f"{urls.locust}/swarm", data={"user_count": 10, "spawn_rate": 10}, timeout=10
+    )
+    assert started.status_code == 200 and started.json().get("success"), started.text
+    try:
+
+        def running() -> dict | str:
+            report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
+            total = report["stats"][-1]["num_requests"] if report.get("stats") else 0
+            busy = report.get("user_count", 0) > 0 and total > 0
+            return report if busy else f"state {report.get('state')}, {total} requests"
+
+        wait_for("Locust's users sending requests", running, timeout=30)
+        time.sleep(SWARM_SECONDS)
+    finally:
+        httpx.get(f"{urls.locust}/stop", timeout=10)
+    report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
+    after = {handler: replica_request_counts(load_profile, handler) for handler in handlers}
+    got = {
+        name: sum(after[h][name] - before[h].get(name, 0.0) for h in handlers)
+        for name in after[CUSTOMER]
+    }
+    assert len(got) == REPLICAS, got
+    # The gateway takes turns; half of a fair share is the least any replica may get.
+    fair_share = sum(got.values()) / REPLICAS
+    assert fair_share > 0 and all(count >= fair_share / 2 for count in got.values()), (
+        f"Locust's requests per replica: {got}; Locust's own totals: "
+        f"{[(s['name'], s['num_requests']) for s in report.get('stats', [])]}\n"
+        f"{load_profile.diagnostics()}"
+    )

@@ -11,6 +11,11 @@
 #
 # Everything dockerd writes lives under STATE_DIR: --data-root, --exec-root (with its own
 # containerd), the pidfile and the unix socket. The system's dockerd, if any, is untouched.
+#
+# Which client: whichever `docker` is first on PATH. A newer CLI (e.g. 28.x) negotiates
+# down to this daemon's API 1.41 and works for what the tests use (compose, inspect, top,
+# kill, import, exec), but its own `docker build` demands buildx; nothing here needs it, as
+# Compose builds through the daemon's BuildKit (and passes build secrets) by itself.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

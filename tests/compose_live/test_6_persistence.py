@@ -1,6 +1,7 @@
 """What the named volumes promise (compose.yaml, docs/compose.md): `docker compose down` and
-`up` keep Prometheus's history, Alertmanager's silences, the admin token and Grafana's
-password; `down -v` forgets them all. This module ends the session's stack."""
+`up` keep Prometheus's history, Alertmanager's silences, the receiver's notifications, the
+admin token and Grafana's password; `down -v` forgets them all. This module ends the
+session's stack."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ def grafana_password(stack: Compose) -> str | None:
     return stack.exec("grafana", 1, "cat", GRAFANA_PASSWORD_FILE).strip()
 
 
-def test_down_and_up_keep_history_silences_and_secrets(
+def notification_ids(urls: Urls) -> set[int]:
+    response = httpx.get(f"{urls.alert_receiver}/api/notifications", timeout=10)
+    response.raise_for_status()
+    return {note["id"] for note in response.json()["notifications"]}
+
+
+def test_down_and_up_keep_history_silences_notifications_and_secrets(
     stack: Compose, urls: Urls, admin_token: str
 ) -> None:
     now = datetime.datetime.now(datetime.UTC)
@@ -37,6 +44,9 @@ def test_down_and_up_keep_history_silences_and_secrets(
     assert created.status_code == 200, created.text
     silence_id = created.json()["silenceID"]
     password = grafana_password(stack)
+    # The scenarios earlier in the session left notifications on the alert_receiver_data volume.
+    kept_before = notification_ids(urls)
+    assert kept_before, "the receiver holds no notification to keep (run after test_3)"
     # A span Prometheus has certainly scraped itself in, ending now.
     end = time.time()
     start = end - 30
@@ -60,6 +70,8 @@ def test_down_and_up_keep_history_silences_and_secrets(
     kept = httpx.get(f"{urls.alertmanager}/api/v2/silence/{silence_id}", timeout=10)
     assert kept.status_code == 200, f"silence {silence_id} lost: {kept.status_code} {kept.text}"
     assert kept.json()["status"]["state"] == "active", kept.json()
+
+    assert kept_before <= notification_ids(urls), "the receiver lost notifications"
 
     token_after = stack.exec("demo_app", 1, "cat", "/var/lib/demo_app/admin-token").strip()
     assert token_after == admin_token

@@ -237,14 +237,14 @@ def test_locustfile_exists_in_the_mounted_folder(services: Services) -> None:
     assert locustfile.is_file()
 
 
-def test_gateway_balances_over_every_demo_app_replica(services: Services, repo_root: Path) -> None:
+def test_gateway_balances_over_every_demo_app_replica(services: Services) -> None:
     """The Caddyfile the gateway runs is the mounted one, and it makes one upstream of each
     A record of demo_app (a replica) and takes turns, instead of one upstream name."""
     gateway = services["demo_app_gateway"]
     config = flag_after(gateway["command"], "--config")
     mount = next(m for m in gateway["volumes"] if m["target"] == config)
     assert mount["read_only"] is True
-    caddyfile = (repo_root / mount["source"]).read_text()
+    caddyfile = (REPO_ROOT / mount["source"]).read_text()
     lines = [line.split("#")[0].split() for line in caddyfile.splitlines()]
     dynamic = [words for words in lines if words[:2] == ["dynamic", "a"]]
     assert len(dynamic) == 1, dynamic

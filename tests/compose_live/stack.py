@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from playground.core.paths import REPO_ROOT
+
 PROJECT = "observability-playground-test"
 # The services of compose.yaml's default profile, and the API's replica count under test.
 DEFAULT_SERVICES = (

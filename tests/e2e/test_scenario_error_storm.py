@@ -87,7 +87,8 @@ def test_ctrl_c_in_the_incident_resets_the_faults_and_stops_locust(
     command = [
         sys.executable,
         "-m",
-        "playground.cli.scenario",
+        "playground",
+        "scenario",
         "error-storm",
         f"--demo-app-url={urls.demo_app}",
         f"--prometheus-url={urls.prometheus}",

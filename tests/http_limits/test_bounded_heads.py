@@ -4,26 +4,26 @@ cut off after a few reads, and /health stays fast while four floods run. What th
 answers before the app runs (431, 400) is JSON in the app's own error shape."""
 
 import json
-import multiprocessing
 import socket
 import statistics
+import subprocess
+import sys
 import time
-from multiprocessing.queues import Queue
 from typing import Any
 
 import httpx
 
 from http_limits import MAX_HEAD_BYTES, MAX_HEADER_FIELDS
+from playground.core.paths import REPO_ROOT
+from tests.support.floods import FLOOD_BYTES
 from tests.support.procfs import rss_bytes
 
-FLOOD_BYTES = 100 * 1024 * 1024
 FLOODS = 4
 FLOOD_SECONDS = 4.0
 FLOOD_WARMUP_SECONDS = 0.5
 QUIET_SECONDS = 2.0
 HEALTH_LIMIT_SECONDS = 0.100
 HEALTH_STALL_SECONDS = 0.5
-CHUNK = 64 * 1024
 
 
 def _exchange(port: int, head: bytes, timeout: float = 5.0) -> tuple[int, dict[str, Any]]:
@@ -81,45 +81,26 @@ def test_a_request_the_parser_refuses_gets_a_json_400(server: Any) -> None:
     assert body[server.part.error_field] == "Invalid HTTP request received."
 
 
-def _flood(port: int, until: float, sent_per_connection: "Queue[int]") -> None:
-    """Open connections and stream one endless header into each until the deadline."""
-    chunk = b"a" * CHUNK
-    while time.monotonic() < until:
-        sent = 0
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Flood: ")
-                while sent < FLOOD_BYTES and time.monotonic() < until:
-                    sock.sendall(chunk)
-                    sent += len(chunk)
-        except OSError:
-            pass  # the server cut the connection: what should happen
-        sent_per_connection.put(sent)
-
-
 def test_four_100_mb_header_floods_are_cut_off_and_health_stays_fast(server: Any) -> None:
     pid = server.process.pid
     rss_before = rss_bytes(pid)
     # Floods from processes of their own, so that they do not slow this one's client.
-    context = multiprocessing.get_context("fork")
-    queue: Queue[int] = context.Queue()
-    until = time.monotonic() + FLOOD_SECONDS
-    floods = [
-        context.Process(target=_flood, args=(server.port, until, queue)) for _ in range(FLOODS)
-    ]
+    command = [sys.executable, "-m", "tests.support.floods", str(server.port)]
     with httpx.Client(base_url=server.url, trust_env=False, timeout=5) as client:
         # The same measure without floods, in the same run: what this machine costs now.
         quiet, _ = _health_timings(client, time.monotonic() + QUIET_SECONDS, pid)
-        for flood in floods:
-            flood.start()
-        # Measured once the floods run, not while four processes are being forked.
+        until = time.monotonic() + FLOOD_SECONDS
+        floods = [
+            subprocess.Popen([*command, str(FLOOD_SECONDS)], cwd=REPO_ROOT, stdout=subprocess.PIPE)
+            for _ in range(FLOODS)
+        ]
+        # Measured once the floods run, not while four interpreters are starting.
         time.sleep(FLOOD_WARMUP_SECONDS)
         timings, peak_rss = _health_timings(client, until, pid)
     sent = []
-    for flood in floods:
-        flood.join()
-    while not queue.empty():
-        sent.append(queue.get())
+    for process in floods:
+        out, _ = process.communicate(timeout=FLOOD_SECONDS + 30)
+        sent += [int(line) for line in out.split()]
 
     # Every connection was cut long before its 100 MB (the kernel's socket buffers take a
     # few MB before the client notices), so many connections were made.

@@ -55,9 +55,14 @@ def test_scrape_jobs_and_targets_match_the_contract(repo) -> None:
 def test_alerts_go_to_alertmanager_and_rules_load_next_to_the_config(repo) -> None:
     config = repo.load(repo.prometheus_config)
     alertmanagers = config["alerting"]["alertmanagers"]
-    assert [t for am in alertmanagers for s in am["static_configs"] for t in s["targets"]] == [
-        "alertmanager:9093"
-    ]
+    # By DNS, so that the HA profile's second Alertmanager (same name) gets every alert too.
+    assert [
+        f"{n}:{dns['port']}"
+        for am in alertmanagers
+        for dns in am["dns_sd_configs"]
+        for n in dns["names"]
+    ] == ["alertmanager:9093"]
+    assert not any("static_configs" in am for am in alertmanagers)
     assert config["rule_files"] == ["rules/*.yml"]
 
 

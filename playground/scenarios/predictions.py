@@ -441,22 +441,27 @@ def ratio_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> Mo
         if not incident.recovery_only:
             onsets.append(first_time(above, 0.0, end))
         clears.append(first_time(lambda t, above=above: not above(t), end, end + window + 1))
-    found_onsets = [t for t in onsets if t is not None]
-    found_clears = [t for t in clears if t is not None]
     why = (
         f"{share:.0%} of requests fail against a {threshold:g} threshold over a {window:g} s "
         f"window, after {incident.history:g} s or more of healthy traffic"
     )
-    # The first 5xx series is new: rate() needs its second sample, one scrape after the first.
-    # rate() counts only the increase between the first and the last sample in its window,
-    # so errors from before the first sample drop out up to one scrape early.
-    onset = None
-    if found_onsets:
-        onset = (min(found_onsets), max(max(found_onsets), intervals.scrape))
-    clear = None
-    if found_clears:
-        clear = (max(end, min(found_clears) - intervals.scrape), max(found_clears))
-    return onset, clear, why
+    return *_rate_bounds(onsets, clears, end, intervals.scrape), why
+
+
+def _rate_bounds(
+    onsets: list[float | None], clears: list[float | None], end: float, scrape: float
+) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """The onset and clear windows of a rate() of errors, from the times found per case.
+
+    The first 5xx series is new: rate() needs its second sample, one scrape after the first,
+    so the onset is never before one scrape. rate() counts only the increase between the
+    first and the last sample in its window, so errors from before the first sample drop out
+    up to one scrape early."""
+    found_onsets = [t for t in onsets if t is not None]
+    found_clears = [t for t in clears if t is not None]
+    onset = (min(found_onsets), max(max(found_onsets), scrape)) if found_onsets else None
+    clear = (max(end, min(found_clears) - scrape), max(found_clears)) if found_clears else None
+    return onset, clear
 
 
 def burn_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> ModelResult | None:
@@ -480,20 +485,11 @@ def burn_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> Mod
         if not incident.recovery_only:
             onsets.append(first_time(holds, 0.0, end))
         clears.append(first_time(lambda t, holds=holds: not holds(t), end, end + longest + 1))
-    found_onsets = [t for t in onsets if t is not None]
-    found_clears = [t for t in clears if t is not None]
     windows = " and ".join(
         f"{c.window_seconds:g} s > {c.burn_rate:g} x {c.budget:g}" for c in clauses
     )
     why = f"{share:.0%} of requests fail; the error ratio over {windows}"
-    # As for HighErrorRate: the first 5xx series needs a second sample before rate() sees it.
-    onset = None
-    if found_onsets:
-        onset = (min(found_onsets), max(max(found_onsets), intervals.scrape))
-    clear = None
-    if found_clears:
-        clear = (max(end, min(found_clears) - intervals.scrape), max(found_clears))
-    return onset, clear, why
+    return *_rate_bounds(onsets, clears, end, intervals.scrape), why
 
 
 def latency_model(rule: AlertRule, incident: Incident, intervals: Intervals) -> ModelResult | None:

@@ -10,7 +10,14 @@ import time
 
 import httpx
 
-from tests.compose_live.stack import REPLICAS, Compose, Urls, replica_request_counts, wait_for
+from tests.compose_live.stack import (
+    REPLICAS,
+    Compose,
+    Urls,
+    prometheus_query,
+    replica_request_counts,
+    wait_for,
+)
 
 WORKERS = 2
 # How long the swarm runs: the scenario's first users start within a second or two.
@@ -68,3 +75,39 @@ def test_locust_load_reaches_every_replica(load_profile: Compose, urls: Urls) ->
         f"{[(s['name'], s['num_requests']) for s in report.get('stats', [])]}\n"
         f"{load_profile.diagnostics()}"
     )
+
+
+def test_prometheus_scrapes_the_master_with_both_workers_counted(
+    load_profile: Compose, urls: Urls
+) -> None:
+    """The master's /metrics covers every worker: Prometheus finds it by DNS (job locust),
+    sees two workers, and, once the swarm has stopped, its request total equals the one
+    Locust's own web API reports (the sum over both workers' reports)."""
+    started = httpx.post(
+        f"{urls.locust}/swarm", data={"user_count": 10, "spawn_rate": 10}, timeout=10
+    )
+    assert started.status_code == 200 and started.json().get("success"), started.text
+    try:
+
+        def scraped_with_both_workers() -> list | str:
+            up = prometheus_query(urls.prometheus, 'up{job="locust"} == 1')
+            workers = prometheus_query(urls.prometheus, 'locust_workers{job="locust"}')
+            total = prometheus_query(urls.prometheus, 'sum(locust_requests_total{job="locust"})')
+            seen = [float(s["value"][1]) for s in workers]
+            busy = bool(total) and float(total[0]["value"][1]) > 0
+            return workers if up and seen == [WORKERS] and busy else f"up {up}, workers {seen}"
+
+        wait_for("job locust up, with 2 workers and requests", scraped_with_both_workers, 60)
+        time.sleep(SWARM_SECONDS / 2)
+    finally:
+        httpx.get(f"{urls.locust}/stop", timeout=10)
+
+    def totals_agree() -> float | str:
+        report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
+        master = next(s["num_requests"] for s in report["stats"] if s["name"] == "Aggregated")
+        total = prometheus_query(urls.prometheus, 'sum(locust_requests_total{job="locust"})')
+        scraped = float(total[0]["value"][1]) if total else None
+        # Equal once the workers' last reports reached the master and a scrape followed.
+        return float(master) if master > 0 and scraped == master else f"{master} vs {scraped}"
+
+    wait_for("Prometheus's locust_requests_total equal to the master's", totals_agree, 30)

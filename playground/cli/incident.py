@@ -1,27 +1,30 @@
-"""`playground incident`: list, start, hint, answer, stop (the game is incidents/game.py).
+"""`playground incident`: list, start, hint, answer, stop (the game is incidents/game.py)."""
 
-Wire it into the CLI with ``add_incident_parser(commands)`` beside the other subcommands.
-"""
-
-import argparse
 import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import get_args
+from typing import Annotated
+
+import typer
 
 from demo_app.labels import MODELS
 from demo_app.paths import API_ROUTES
-from playground.cli.options import add_target_options, resolve_target
+from playground.cli.options import (
+    TargetOptions,
+    folder_default,
+    load_settings,
+    resolve_target,
+    with_target_options,
+)
 from playground.core.errors import PlaygroundError
 from playground.core.exits import EXIT_FAILED, EXIT_OK
-from playground.core.settings import PlaygroundSettings
 from playground.core.signals import signals_as_interrupts
 from playground.teaching.incidents.catalogue import (
     CAUSES,
-    DIFFICULTIES,
     DIMENSION_KINDS,
     Cause,
+    Difficulty,
     Dimension,
     DimensionKind,
     choose,
@@ -29,6 +32,7 @@ from playground.teaching.incidents.catalogue import (
 )
 from playground.teaching.incidents.game import (
     INCIDENTS_RESULTS,
+    MAX_GAME_SECONDS,
     Game,
     conclude,
     format_debrief,
@@ -47,45 +51,78 @@ SUGGESTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+app = typer.Typer(
+    name="incident",
+    help="See docs/incidents/README.md.",
+    short_help="a graded on-call game: a hidden fault, a page, your diagnosis, a debrief",
+)
+
+DifficultyOption = Annotated[Difficulty | None, typer.Option()]
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def cmd_list(_settings: PlaygroundSettings, args: argparse.Namespace) -> int:
+@app.command("list", short_help="the incidents of the catalogue")
+def list_incidents(difficulty: DifficultyOption = None) -> None:
+    load_settings()  # a bad setting is reported as by every command
     catalogue = load_catalogue()
     for incident in catalogue.incidents:
-        if args.difficulty and incident.difficulty != args.difficulty:
+        if difficulty and incident.difficulty != difficulty:
             continue
         how = "alerts" if incident.announce.alerts else "customer report"
         targets = "" if len(incident.targets) == 2 else f" [{', '.join(incident.targets)} only]"
         print(f"{incident.name:<24} {incident.difficulty:<7} {how:<16} {incident.title}{targets}")
-    return EXIT_OK
 
 
-def cmd_start(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
-    target = resolve_target(settings, args)
+@app.command(short_help="start a game (stays in the foreground; answer from another terminal)")
+@with_target_options
+def start(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="an incident's name; default: a seeded random pick"),
+    ] = None,
+    *,
+    target: TargetOptions,
+    # parser=int and float: Python's int() and float(), as argparse's types were.
+    seed: Annotated[
+        int | None, typer.Option(parser=int, help="default: a random seed, printed")
+    ] = None,
+    difficulty: DifficultyOption = None,
+    warmup: Annotated[
+        float | None,
+        typer.Option(parser=float, metavar="S", help="healthy load before the fault"),
+    ] = None,
+    max_minutes: Annotated[float, typer.Option(parser=float)] = MAX_GAME_SECONDS / 60,
+    results: Annotated[
+        Path, typer.Option(metavar="DIR", show_default=folder_default(INCIDENTS_RESULTS))
+    ] = INCIDENTS_RESULTS,
+) -> int:
+    settings = load_settings(target.profile)
+    resolved = resolve_target(settings, target)
     catalogue = load_catalogue()
     # Printed with the game, so the same pick can be played again with --seed.
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
+    seed = seed if seed is not None else random.SystemRandom().randrange(1_000_000)
     try:
-        incident = choose(catalogue, seed, args.name, args.difficulty, args.target)
+        incident = choose(catalogue, seed, name, difficulty, target.target)
     except KeyError:
         raise PlaygroundError(
-            f"No incident {args.name!r}; `playground incident list` shows them."
+            f"No incident {name!r}; `playground incident list` shows them."
         ) from None
     except LookupError as exc:
         raise PlaygroundError(str(exc)) from None
-    if args.target not in incident.targets:
+    if target.target not in incident.targets:
         raise PlaygroundError(f"{incident.name} runs on {', '.join(incident.targets)} only.")
     game = Game(
         incident,
         seed,
-        args.difficulty,
-        target,
+        difficulty,
+        resolved,
         settings.PLAYGROUND_RUN_DIR,
-        results_root=args.results,
-        warmup=args.warmup,
-        max_seconds=args.max_minutes * 60,
+        results_root=results,
+        warmup=warmup,
+        max_seconds=max_minutes * 60,
         say=_say,
     )
     with signals_as_interrupts():
@@ -93,15 +130,15 @@ def cmd_start(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     return EXIT_OK if state.status == "solved" else EXIT_FAILED
 
 
-def cmd_hint(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
-    number, total, text = take_hint(settings.PLAYGROUND_RUN_DIR)
+@app.command(short_help="the next hint (10 points each)")
+def hint() -> None:
+    number, total, text = take_hint(load_settings().PLAYGROUND_RUN_DIR)
     if text is None:
         print("This incident has no hints.")
-        return EXIT_OK
+        return
     print(f"hint {number} of {total} (-10 points each): {text}")
     if number == total:
         print("That was the last hint.")
-    return EXIT_OK
 
 
 def _ask(question: str, choices: tuple[str, ...]) -> str:
@@ -131,29 +168,40 @@ def _value_prompt(kind: str) -> str:
     return input(f"Which {kind}{examples}? ").strip()
 
 
-def _answer_from(args: argparse.Namespace) -> Answer:
+def _answer_from(
+    dimension: str | None, value: str | None, cause: str | None, notes: str | None
+) -> Answer:
+    """The answer the flags give, the rest asked for at the terminal."""
     kind = _given_or_asked(
-        args.dimension, "--dimension", lambda: _ask("Which dimension is failing?", DIMENSION_KINDS)
+        dimension, "--dimension", lambda: _ask("Which dimension is failing?", DIMENSION_KINDS)
     )
-    value = None
     if kind != "none":
-        value = _given_or_asked(args.value, "--value", lambda: _value_prompt(kind))
-    cause = _given_or_asked(args.cause, "--cause", lambda: _ask("What kind of cause?", CAUSES))
-    notes = args.notes
+        value = _given_or_asked(value, "--value", lambda: _value_prompt(kind))
+    else:
+        value = None
+    cause = _given_or_asked(cause, "--cause", lambda: _ask("What kind of cause?", CAUSES))
     if notes is None:
         notes = input("Notes (optional, one line): ").strip() if sys.stdin.isatty() else ""
     try:
-        dimension = Dimension(kind=kind, value=value)  # type: ignore[arg-type]
+        failing = Dimension(kind=kind, value=value)  # type: ignore[arg-type]
     except ValueError as exc:
         raise PlaygroundError(f"Not a dimension: {exc}") from None
-    return Answer(dimension=dimension, cause=cause, notes=notes)  # type: ignore[arg-type]
+    return Answer(dimension=failing, cause=cause, notes=notes)  # type: ignore[arg-type]
 
 
-def cmd_answer(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
-    run_dir = settings.PLAYGROUND_RUN_DIR
+@app.command(short_help="your diagnosis; asks for what the flags leave out")
+def answer(
+    dimension: Annotated[DimensionKind | None, typer.Option()] = None,
+    value: Annotated[
+        str | None, typer.Option(help="which model, handler, status class or replica")
+    ] = None,
+    cause: Annotated[Cause | None, typer.Option()] = None,
+    notes: Annotated[str | None, typer.Option()] = None,
+) -> int:
+    run_dir = load_settings().PLAYGROUND_RUN_DIR
     running_game(run_dir)  # fail before asking anything
-    answer = _answer_from(args)
-    result, state = submit_answer(run_dir, answer)
+    given = _answer_from(dimension, value, cause, notes)
+    result, state = submit_answer(run_dir, given)
     print(
         f"dimension: {result.dimension_verdict} (+{result.dimension_points})\n"
         f"cause:     {result.cause_verdict} (+{result.cause_points})\n"
@@ -175,51 +223,9 @@ def cmd_answer(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_stop(settings: PlaygroundSettings, _args: argparse.Namespace) -> int:
-    debrief = stop_game(settings.PLAYGROUND_RUN_DIR, _say)
+@app.command(short_help="give up (debrief) or clean up: faults reset")
+def stop() -> None:
+    debrief = stop_game(load_settings().PLAYGROUND_RUN_DIR, _say)
     if debrief is not None:
         print("\nGiven up. The debrief:\n")
         print(format_debrief(debrief))
-    return EXIT_OK
-
-
-def add_incident_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `incident` to the `playground` command's subcommands."""
-    parser = subparsers.add_parser(
-        "incident",
-        help="a graded on-call game: a hidden fault, a page, your diagnosis, a debrief",
-        description="See docs/incidents/README.md.",
-    )
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    listing = actions.add_parser("list", help="the incidents of the catalogue")
-    listing.add_argument("--difficulty", choices=DIFFICULTIES)
-    listing.set_defaults(handler=cmd_list)
-
-    start = actions.add_parser(
-        "start", help="start a game (stays in the foreground; answer from another terminal)"
-    )
-    start.add_argument("name", nargs="?", help="an incident's name; default: a seeded random pick")
-    start.add_argument("--seed", type=int, default=None, help="default: a random seed, printed")
-    start.add_argument("--difficulty", choices=DIFFICULTIES)
-    add_target_options(start)
-    start.add_argument(
-        "--warmup", type=float, default=None, metavar="S", help="healthy load before the fault"
-    )
-    start.add_argument("--max-minutes", type=float, default=60.0, help="default 60")
-    start.add_argument("--results", type=Path, default=INCIDENTS_RESULTS, metavar="DIR")
-    start.set_defaults(handler=cmd_start)
-
-    hint = actions.add_parser("hint", help="the next hint (10 points each)")
-    hint.set_defaults(handler=cmd_hint)
-
-    answer = actions.add_parser("answer", help="your diagnosis; asks for what the flags leave out")
-    answer.add_argument("--dimension", choices=get_args(DimensionKind))
-    answer.add_argument("--value", help="which model, handler, status class or replica")
-    answer.add_argument("--cause", choices=get_args(Cause))
-    answer.add_argument("--notes")
-    answer.set_defaults(handler=cmd_answer)
-
-    stop = actions.add_parser("stop", help="give up (debrief) or clean up: faults reset")
-    stop.set_defaults(handler=cmd_stop)
-    return parser

@@ -3,7 +3,8 @@
 docs/drills/drills.yaml is the single source. `playground drill` lists the drills;
 `playground drill NAME` prints the question and the model answer, runs each of the drill's
 queries against the running Prometheus and prints the live result beside the shape the
-answer describes. The pages in docs/drills/ are generated from the same file:
+answer describes (the command is playground/cli/drill.py; this module reads, runs and
+renders). The pages in docs/drills/ are generated from the same file:
 `python -m playground.teaching.drills --render` (or `--check`).
 
 Queries are written with the realistic profile's windows. Against a stack running the lab
@@ -24,17 +25,11 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from playground.configs.rule_profiles import live_profile, scale_query
-from playground.core.clients import (
-    PrometheusClient,
-    StackApiError,
-    StackUnavailableError,
-    sample_value,
-)
-from playground.core.errors import PlaygroundError
+from playground.configs.rule_profiles import scale_query
+from playground.core.clients import PrometheusClient, sample_value
 from playground.core.exits import EXIT_FAILED, EXIT_OK
 from playground.core.paths import REPO_ROOT
-from playground.core.settings import AlertProfile, PlaygroundSettings
+from playground.core.settings import AlertProfile
 
 DRILLS_DIR = REPO_ROOT / "docs" / "drills"
 DRILLS_FILE = DRILLS_DIR / "drills.yaml"
@@ -370,54 +365,6 @@ def stale_pages() -> list[str]:
         for path, content in rendered_pages().items()
         if not path.is_file() or path.read_text(encoding="utf-8") != content
     ]
-
-
-# --- the `playground drill` command -----------------------------------------------------------
-
-
-def cmd_drill(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
-    """List the drills, or run one against the live stack."""
-    drills = load_drills()
-    if not args.name:
-        width = max(len(name) for name in drills)
-        for name, drill in drills.items():
-            print(f"{name:<{width}}  {drill.title}")
-        print("\nRun one: playground drill NAME")
-        return EXIT_OK
-    if args.name not in drills:
-        raise PlaygroundError(f"No drill {args.name!r}. Drills: {', '.join(drills)}.")
-    drill = drills[args.name]
-    url = f"http://127.0.0.1:{settings.PROMETHEUS_PORT}"
-    with PrometheusClient(url) as prometheus:
-        try:
-            profile = live_profile(prometheus) or settings.ALERT_PROFILE
-            results = [run_query(prometheus, query, profile) for query in drill.queries]
-        except StackUnavailableError:
-            print(format_drill(drill, None, settings.ALERT_PROFILE))
-            raise PlaygroundError(
-                f"Prometheus is not answering at {url}: start the stack with `playground up` "
-                "to see the live results."
-            ) from None
-        except StackApiError as exc:
-            raise PlaygroundError(f"A query of {drill.name} failed: {exc}") from None
-    print(format_drill(drill, results, profile))
-    return EXIT_OK
-
-
-def add_drill_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `drill [NAME]` to the `playground` command's subcommands."""
-    parser = subparsers.add_parser(
-        "drill",
-        help="interview drills: list them, or run one's PromQL against the live stack",
-        description=(
-            "Without NAME, list the drills. With NAME, print the question and the model "
-            "answer and run the drill's PromQL against the running Prometheus, each live "
-            "result beside the shape the answer describes."
-        ),
-    )
-    parser.add_argument("name", nargs="?", metavar="NAME", help="a drill from the list")
-    parser.set_defaults(handler=cmd_drill)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,15 +1,15 @@
-"""Guided labs (docs/labs/): the catalogue, and `playground lab verify N` against the live stack.
+"""Guided labs (docs/labs/): the catalogue, and the checks `playground lab verify N` runs.
 
 Each lab's verify asks the running stack (Prometheus, Alertmanager, the alert receiver,
 demo_app) whether the lab was done: the alert fired and its notifications arrived, the bad
 metric hit its cap, a silence muted a real alert... It prints one line per check, PASS or
-what is missing and what to do, and exits 0 only when every check passes.
+what is missing and what to do, and exits 0 only when every check passes. The command
+itself is playground/cli/lab.py; this module only checks.
 
 "Was done" looks back over a window (``--within``, 3h by default): Prometheus keeps ALERTS
 and every metric for days, the receiver keeps its last notifications in memory.
 """
 
-import argparse
 import functools
 import itertools
 import math
@@ -36,7 +36,6 @@ from playground.core.clients import (
     sample_value,
 )
 from playground.core.errors import PlaygroundError
-from playground.core.exits import EXIT_FAILED, EXIT_OK
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import AlertProfile, PlaygroundSettings
 from playground.native.processes import PidRecord
@@ -776,58 +775,3 @@ def format_checks(checks: list[Check]) -> str:
         + (f"\n         {c.detail}" if c.detail else "")
         for c in checks
     )
-
-
-# --- the `playground lab` command -----------------------------------------------------------
-
-
-def cmd_lab(settings: PlaygroundSettings, args: argparse.Namespace) -> int:
-    """List the labs, or verify one against the live stack."""
-    if args.action is None:
-        for item in LABS:
-            print(f"{item.number}  {item.title:<42} {item.page.relative_to(REPO_ROOT)}")
-        print("\nCheck your work: playground lab verify N")
-        return EXIT_OK
-    chosen = lab(args.number)
-    try:
-        parse_duration_ms(args.within)
-    except ValueError:
-        raise PlaygroundError(
-            f"--within {args.within!r} is not a duration such as 30m or 3h"
-        ) from None
-    try:
-        live = LiveStack.from_settings(settings)
-        try:
-            checks = chosen.verify(live, args.within)
-        finally:
-            live.close()
-    except StackUnavailableError as exc:
-        raise PlaygroundError(
-            f"The stack is not answering ({exc}). Start it: `playground up`."
-        ) from None
-    print(f"Lab {chosen.number}: {chosen.title} ({live.profile} profile)\n")
-    print(format_checks(checks))
-    passed = all(c.passed for c in checks)
-    print("\nPASS: lab done." if passed else "\nNot yet: see what is missing above.")
-    return EXIT_OK if passed else EXIT_FAILED
-
-
-def add_lab_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `lab` (list) and `lab verify N` to the `playground` command's subcommands."""
-    parser = subparsers.add_parser(
-        "lab",
-        help="guided labs: list them, or verify one against the live stack",
-        description="Without an action, list the labs (docs/labs/). `verify N` checks the live "
-        "stack and says PASS or what is missing.",
-    )
-    parser.set_defaults(handler=cmd_lab, action=None)
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    verify = actions.add_parser("verify", help="check that lab N was done on the running stack")
-    verify.add_argument("number", type=int, metavar="N", help="the lab's number, 1 to 7")
-    verify.add_argument(
-        "--within",
-        default=DEFAULT_WITHIN,
-        metavar="DURATION",
-        help=f"how far back to look for what the lab did (default {DEFAULT_WITHIN})",
-    )
-    return parser

@@ -1,6 +1,5 @@
 """`playground incident` without a game or a stack: listing, refusals, and asking for answers."""
 
-import argparse
 import io
 from pathlib import Path
 
@@ -48,22 +47,22 @@ def test_an_unknown_cause_is_refused_by_the_parser() -> None:
     assert exit_info.value.code == 2
 
 
-def _args(**given: str | None) -> argparse.Namespace:
-    values = {"dimension": None, "value": None, "cause": None, "notes": None, **given}
-    return argparse.Namespace(**values)
+def _args(**given: str | None) -> dict[str, str | None]:
+    """The answer flags, those not given left out (None), as the command passes them."""
+    return {"dimension": None, "value": None, "cause": None, "notes": None, **given}
 
 
 def test_without_a_terminal_a_missing_flag_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     with pytest.raises(incident.PlaygroundError, match="--value"):
-        incident._answer_from(_args(dimension="model", cause="latency"))
+        incident._answer_from(**_args(dimension="model", cause="latency"))
 
 
 def test_in_a_terminal_the_missing_parts_are_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
     replies = iter(["2", "llama-3.1-8b-instant", "gremlins", "3", "looked at llm_errors_total"])
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     monkeypatch.setattr("builtins.input", lambda _prompt: next(replies))
-    answer = incident._answer_from(_args())
+    answer = incident._answer_from(**_args())
     # "2" is the second dimension kind; "gremlins" is refused and asked again; "3" a cause.
     assert answer.dimension.kind == incident.DIMENSION_KINDS[1]
     assert answer.dimension.value == "llama-3.1-8b-instant"

@@ -34,9 +34,11 @@ def test_each_page_says_what_happens_under_both_profiles(lab) -> None:
 
 
 def test_the_commands_the_pages_use_exist() -> None:
-    from playground.cli.main import build_parser
+    from typer.main import get_command
 
-    commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    from playground.cli.main import app
+
+    commands = set(get_command(app).commands)  # type: ignore[attr-defined]
     used = {
         command
         for lab in LABS

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 from typer.main import get_command
 
 from playground.cli import drill, faults, incident, lab, scenario
@@ -189,6 +190,26 @@ for group in (scenario.app, drill.app, lab.app, incident.app):
     app.add_typer(group)
 
 
+def _expand_abbreviations(command: Any, args: list[str]) -> list[str]:
+    """``args`` with each unique prefix of a long option written in full (--poll for
+    --poll-interval), which argparse accepted and click does not."""
+    expanded = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return [*expanded, *args[index:]]
+        if isinstance(command, TyperGroup) and arg in command.commands:
+            command = command.commands[arg]
+        elif arg.startswith("--"):
+            name, equals, value = arg.partition("=")
+            options = {opt for param in command.params for opt in param.opts}
+            options |= {"--help"}
+            matches = [option for option in options if option.startswith(name)]
+            if name not in options and len(matches) == 1:
+                arg = f"{matches[0]}{equals}{value}"
+        expanded.append(arg)
+    return expanded
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `playground` console script.
 
@@ -196,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     exits 0 (SystemExit); Ctrl-C outside the commands that handle it propagates.
     """
     command = get_command(app)
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _expand_abbreviations(command, list(sys.argv[1:] if argv is None else argv))
     try:
         # Not app(...) nor command.main(): both turn Ctrl-C into exit 130 and EOF into
         # "Aborted!", and app(...) installs Typer's own sys.excepthook.

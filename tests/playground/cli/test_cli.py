@@ -310,3 +310,14 @@ def test_preflight_with_free_ports_lists_them_and_exits_0(
 
     assert code == 0
     assert f"{stack_env['DEMO_APP_PORT']} (DEMO_APP_PORT)" in capsys.readouterr().out
+
+
+def test_a_unique_prefix_of_a_long_option_is_that_option_as_with_argparse(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["render-rules", "--ch"]) == 0
+    assert "up to date" in capsys.readouterr().err
+    # --h could be --ha or --help: a usage error, not a guess.
+    with pytest.raises(SystemExit) as caught:
+        main(["up", "--h"])
+    assert caught.value.code == 2

@@ -32,9 +32,14 @@ preflight: setup
 preflight-compose: setup
 	$(BIN)/playground preflight --compose
 
+# Files run side by side on TEST_WORKERS pytest-xdist workers: most of the suite waits on
+# real alert windows, and the waits overlap (tests/conftest.py). TEST_WORKERS=0 runs them
+# one after the other, in one process.
+TEST_WORKERS ?= 4
+
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Every incident of docs/incidents/incidents.yaml played on one live native stack (about 17
 # minutes): its alerts fire (or none, for a customer report) and its evidence PromQL shows

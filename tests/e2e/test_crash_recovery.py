@@ -35,7 +35,7 @@ from playground.native.stack import NativeStack
 from playground.scenarios.predictions import seconds
 from tests.support.traffic import TrafficDriver
 
-pytestmark = pytest.mark.tools
+pytestmark = [pytest.mark.tools, pytest.mark.own_processes]
 
 # alertmanager.yml's group_wait: a new group's first notification comes this long after its
 # first alert. Read back from the live config below, so a change there cannot hide here.

@@ -46,7 +46,7 @@ test: setup
 # the diagnosis. Apart from `make test` because each incident waits for real alert windows
 # and `for` durations; CI runs it after `make test` (.ci/run).
 test-incidents: setup
-	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v
+	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v -n 3 --dist loadgroup
 
 # Opt-in, about 55 minutes: the realistic profile's error-storm and slow-llm scenarios on a
 # fresh native stack, every transition checked against its predicted window, and realistic

@@ -11,6 +11,7 @@ leaving the stack as it found it unless its name says otherwise:
     test_2_gateway      admin token, faults, load balancing and SSE through the gateway
     test_3_scenarios    `playground scenario ... --target compose`
     test_4_load         the `load` profile (the `load_profile` fixture brings Locust up)
+    test_5_ha_pair      the `ha` profile: gossip, one notification, a kill of one of the pair
     test_5_replica_dies `docker compose kill` of one replica
     test_6_persistence  `down` and `up` keep state; `down -v` removes it (ends the stack)
 
@@ -78,10 +79,20 @@ def compose(ports: dict[str, int]) -> Iterator[Compose]:
     services = tuple(s for s in DEFAULT_SERVICES if not (STANDINS and s in NO_STANDIN))
     project = Compose(env=env, services=services)
     # Whatever an interrupted earlier run left.
-    project.run("--profile", "load", "down", "--volumes", "--remove-orphans", timeout=180)
+    project.run(
+        "--profile", "load", "--profile", "ha", "down", "--volumes", "--remove-orphans", timeout=180
+    )
     yield project
     project.run(
-        "--profile", "load", "down", "--volumes", "--remove-orphans", timeout=180, check=False
+        "--profile",
+        "load",
+        "--profile",
+        "ha",
+        "down",
+        "--volumes",
+        "--remove-orphans",
+        timeout=180,
+        check=False,
     )
     print("\ncompose commands and their durations:\n  " + "\n  ".join(project.log))
 

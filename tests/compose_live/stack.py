@@ -35,6 +35,7 @@ PORT_VARIABLES = (
     "ALERT_RECEIVER_PORT",
     "PROMETHEUS_PORT",
     "ALERTMANAGER_PORT",
+    "ALERTMANAGER_2_PORT",
     "GRAFANA_PORT",
     "LOCUST_PORT",
 )
@@ -167,9 +168,17 @@ class Compose:
 
     def diagnostics(self) -> str:
         """What a failed check saw: every container's state and the last log lines."""
-        state = self.run("--profile", "load", "ps", "--all", check=False).stdout
+        state = self.run("--profile", "load", "--profile", "ha", "ps", "--all", check=False).stdout
         logs = self.run(
-            "--profile", "load", "logs", "--no-color", "--tail", "30", check=False
+            "--profile",
+            "load",
+            "--profile",
+            "ha",
+            "logs",
+            "--no-color",
+            "--tail",
+            "30",
+            check=False,
         ).stdout
         return f"docker compose ps --all:\n{state}\nlast log lines:\n{logs[-8000:]}"
 

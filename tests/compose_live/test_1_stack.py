@@ -36,7 +36,7 @@ def expected_targets(running: dict[str, int]) -> dict[str, int]:
 
 def test_compose_config_is_valid(compose: Compose) -> None:
     compose.run("config", "--quiet")
-    compose.run("--profile", "load", "config", "--quiet")
+    compose.run("--profile", "load", "--profile", "ha", "config", "--quiet")
 
 
 def test_every_service_comes_up_healthy_with_three_replicas(stack: Compose) -> None:

@@ -86,7 +86,9 @@ def test_grafana_password_survives_down_and_up(stack: Compose) -> None:
 
 
 def test_down_with_volumes_leaves_no_volume(stack: Compose) -> None:
-    stack.run("--profile", "load", "down", "--volumes", "--remove-orphans", timeout=180)
+    stack.run(
+        "--profile", "load", "--profile", "ha", "down", "--volumes", "--remove-orphans", timeout=180
+    )
     volumes = subprocess.run(
         [
             "docker",

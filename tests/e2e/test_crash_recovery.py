@@ -16,7 +16,6 @@ The issue's table, and the outcome each test asserts now:
   with a new start. Now: firing again, same start, right after Prometheus's restore.
 """
 
-import contextlib
 import os
 import signal
 import time
@@ -28,11 +27,16 @@ import httpx
 import pytest
 import yaml
 
-from playground.core.clients import AlertmanagerClient, StackApiError
 from playground.core.polling import wait_until
 from playground.core.settings import PlaygroundSettings
 from playground.native.stack import NativeStack
 from playground.scenarios.predictions import seconds
+from tests.support.alertmanager_pair import (
+    PEER_TIMEOUT_SECONDS,
+    alert,
+    cluster_ready,
+    post_to_each,
+)
 from tests.support.traffic import TrafficDriver
 
 pytestmark = [pytest.mark.tools, pytest.mark.own_processes]
@@ -40,8 +44,6 @@ pytestmark = [pytest.mark.tools, pytest.mark.own_processes]
 # alertmanager.yml's group_wait: a new group's first notification comes this long after its
 # first alert. Read back from the live config below, so a change there cannot hide here.
 GROUP_WAIT_KEY = "group_wait"
-# --cluster.peer-timeout's default: the second of a pair waits this long per position.
-PEER_TIMEOUT_SECONDS = 15.0
 SLACK_SECONDS = 10.0
 READY_SECONDS = 30.0
 
@@ -67,17 +69,6 @@ def start_stack(
 
 def group_wait_seconds(stack: NativeStack) -> float:
     return seconds(yaml.safe_load(stack.alertmanager.config_yaml())["route"][GROUP_WAIT_KEY])
-
-
-def alert(name: str) -> dict[str, Any]:
-    """A firing alert as Prometheus sends it (valid for 10 minutes unless sent again)."""
-    now = datetime.now(UTC)
-    return {
-        "labels": {"alertname": name, "severity": "critical", "job": "crash_test"},
-        "annotations": {"summary": "Posted by tests/e2e/test_crash_recovery.py."},
-        "startsAt": now.isoformat(),
-        "endsAt": (now + timedelta(minutes=10)).isoformat(),
-    }
 
 
 def firing_notifications(stack: NativeStack, name: str) -> list[dict[str, Any]]:
@@ -163,19 +154,6 @@ def test_what_a_crash_still_loses_a_notification_sent_since_the_last_snapshot(
     assert wait_until(lambda: len(firing_notifications(stack, "TooSoon")) == 2, settle, 0.5), (
         stack.diagnostics()
     )
-
-
-def cluster_ready(manager: AlertmanagerClient, members: int) -> bool:
-    cluster = manager.cluster()
-    return cluster["status"] == "ready" and len(cluster["peers"]) == members
-
-
-def post_to_each(managers: list[AlertmanagerClient], payload: dict[str, Any]) -> None:
-    """As Prometheus does with the pair: every alert to every Alertmanager that answers."""
-    for manager in managers:
-        # A dead one is skipped, as Prometheus skips it.
-        with contextlib.suppress(StackApiError):
-            manager.post_alerts([payload])
 
 
 @pytest.mark.parametrize("victim", ["alertmanager", "alertmanager_2"])

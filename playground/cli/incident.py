@@ -128,6 +128,8 @@ def _given_or_asked(given: str | None, flag: str, ask: Callable[[], str]) -> str
 def _value_prompt(kind: str) -> str:
     suggestions = SUGGESTIONS.get(kind, ())
     examples = f" (e.g. {', '.join(suggestions)})" if suggestions else ""
+    if kind == "replica":
+        examples = " (its `instance` label in Prometheus, e.g. 172.18.0.5:8000)"
     return input(f"Which {kind}{examples}? ").strip()
 
 
@@ -215,7 +217,10 @@ def add_incident_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
 
     answer = actions.add_parser("answer", help="your diagnosis; asks for what the flags leave out")
     answer.add_argument("--dimension", choices=get_args(DimensionKind))
-    answer.add_argument("--value", help="which model, handler, status class or replica")
+    answer.add_argument(
+        "--value",
+        help="which model, handler, status class or replica (its `instance` label)",
+    )
     answer.add_argument("--cause", choices=get_args(Cause))
     answer.add_argument("--notes")
     answer.set_defaults(handler=cmd_answer)

@@ -73,6 +73,7 @@ def create_application(
     app.state.admin_token, app.state.admin_token_generated = admin_token(settings)
     app.state.ready = False
     cardinality_demo.switch(settings.DEMO_APP_BAD_CARDINALITY_DEMO)
+    metrics.REPLICA_INFO.labels(settings.DEMO_APP_REPLICA).set(1)
     metrics.set_llm_prices(
         settings.DEMO_APP_LLM_PRICES_USD_PER_MILLION_TOKENS, settings.DEMO_APP_LLM_HOURLY_BUDGET_USD
     )

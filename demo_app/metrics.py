@@ -150,6 +150,15 @@ FAULT_THIS_REPLICA = Gauge(
     "1 when the injected faults apply to this replica (0 when they name other replicas).",
     multiprocess_mode="livemostrecent",
 )
+# Which replica this is (DEMO_APP_REPLICA), joined to the scrape's `instance` label: with
+# several replicas behind one name, it says which process an instance is (a fault state can
+# name one replica). Always 1.
+REPLICA_INFO = Gauge(
+    "demo_app_replica_info",
+    "Always 1; the `replica` label is this process's DEMO_APP_REPLICA.",
+    ("replica",),
+    multiprocess_mode="livemostrecent",
+)
 FAULT_PRESET_ACTIVE = Gauge(
     "demo_app_fault_preset_active",
     "1 for the preset the fault state equals, 0 for the others (all 0 for a custom state).",

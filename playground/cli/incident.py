@@ -165,6 +165,8 @@ def _given_or_asked(given: str | None, flag: str, ask: Callable[[], str]) -> str
 def _value_prompt(kind: str) -> str:
     suggestions = SUGGESTIONS.get(kind, ())
     examples = f" (e.g. {', '.join(suggestions)})" if suggestions else ""
+    if kind == "replica":
+        examples = " (its `instance` label in Prometheus, e.g. 172.18.0.5:8000)"
     return input(f"Which {kind}{examples}? ").strip()
 
 
@@ -193,7 +195,8 @@ def _answer_from(
 def answer(
     dimension: Annotated[DimensionKind | None, typer.Option()] = None,
     value: Annotated[
-        str | None, typer.Option(help="which model, handler, status class or replica")
+        str | None,
+        typer.Option(help="which model, handler, status class or replica (its `instance` label)"),
     ] = None,
     cause: Annotated[Cause | None, typer.Option()] = None,
     notes: Annotated[str | None, typer.Option()] = None,

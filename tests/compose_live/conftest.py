@@ -10,6 +10,7 @@ leaving the stack as it found it unless its name says otherwise:
     test_1_stack        config, `up --build --wait --scale demo_app=3`, targets, limits
     test_2_gateway      admin token, faults, load balancing and SSE through the gateway
     test_3_scenarios    `playground scenario ... --target compose`
+    test_3b_incident    `playground incident start one-replica-broken --target compose`
     test_4_load         the `load` profile (the `load_profile` fixture brings Locust up)
     test_5_ha_pair      the `ha` profile: gossip, one notification, a kill of one of the pair
     test_5_replica_dies `docker compose kill` of one replica

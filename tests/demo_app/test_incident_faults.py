@@ -131,6 +131,9 @@ def test_a_fault_naming_one_replica_breaks_it_and_spares_the_other(
     assert {_customer(replica_b, n).status_code for n in range(1, 6)} == {500}
     assert _value(replica_a, "demo_app_fault_this_replica") == 0
     assert _value(replica_b, "demo_app_fault_this_replica") == 1
+    # Each says which replica it is, so a query can tell an `instance` by the name to break.
+    assert _value(replica_a, "demo_app_replica_info", replica="a") == 1
+    assert _value(replica_b, "demo_app_replica_info", replica="b") == 1
 
 
 def test_a_cardinality_leak_grows_a_series_per_customer_and_reset_removes_them(

@@ -9,6 +9,14 @@ checks every entry against it.
 
 Queries are written with the realistic profile's windows; against the lab profile they run
 with every duration divided by 10, as the drills do (playground.drills.scale_query).
+
+One replica of several: the catalogue cannot know the replicas' names (in compose, container
+ids), so such an entry writes CHOSEN_REPLICA where the name goes: as the only name in
+`fault.replicas`, as the diagnosis's value (kind `replica`) and as the `instance` of an
+evidence `top`. The game picks one of the replicas Prometheus scrapes when it starts
+(incidents/replicas.py) and puts it in: its DEMO_APP_REPLICA name in the fault, its
+`instance` label (what the learner sees) in the diagnosis and the evidence. Such an entry
+runs on compose only, where there are several replicas.
 """
 
 import random
@@ -44,6 +52,23 @@ DIMENSION_LABELS: dict[DimensionKind, str] = {
 Target = Literal["native", "compose"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)]
+# Where an entry names the replica the game chooses when it starts (see the docstring).
+CHOSEN_REPLICA = "$chosen_replica"
+
+
+class ChosenReplica(BaseModel):
+    """The replica a game broke: its name (DEMO_APP_REPLICA, what a fault state names) and
+    its `instance` label (what Prometheus shows, so what the learner answers)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    replica: Text
+    instance: Text
+
+    def answers(self) -> tuple[str, ...]:
+        """Every way a learner may name it: the instance, its host alone, or the name."""
+        host = self.instance.rsplit(":", 1)[0] if ":" in self.instance else self.instance
+        return tuple(dict.fromkeys((self.instance, host, self.replica)))
 
 
 class _Strict(BaseModel):
@@ -144,6 +169,61 @@ class Incident(_Strict):
     evidence: tuple[Evidence, ...] = Field(min_length=1)
     debrief: Debrief
     targets: tuple[Target, ...] = ("native", "compose")
+
+    @property
+    def chooses_replica(self) -> bool:
+        """Whether the game picks the replica to break when it starts (CHOSEN_REPLICA)."""
+        return self.diagnosis.dimension.value == CHOSEN_REPLICA
+
+    def resolved(self, chosen: ChosenReplica | None) -> "Incident":
+        """This entry with CHOSEN_REPLICA replaced by the chosen replica (unchanged without).
+
+        Raises:
+            ValueError: The entry chooses a replica and none is given.
+        """
+        if not self.chooses_replica:
+            return self
+        if chosen is None:
+            raise ValueError(f"{self.name} breaks a replica the game chooses; none was chosen")
+        label = DIMENSION_LABELS["replica"]
+        evidence = tuple(
+            e
+            if not e.top or e.top.get(label) != CHOSEN_REPLICA
+            else e.model_copy(update={"top": {**e.top, label: chosen.instance}})
+            for e in self.evidence
+        )
+        dimension = Dimension(kind="replica", value=chosen.instance)
+        return self.model_copy(
+            update={
+                "fault": {**self.fault, "replicas": [chosen.replica]},
+                "diagnosis": self.diagnosis.model_copy(update={"dimension": dimension}),
+                "evidence": evidence,
+            }
+        )
+
+    @model_validator(mode="after")
+    def _a_chosen_replica_is_named_where_it_can_be(self) -> "Incident":
+        replicas = self.fault.get("replicas") or []
+        dimension = self.diagnosis.dimension
+        if replicas and list(replicas) != [CHOSEN_REPLICA]:
+            raise ValueError(
+                f"fault.replicas: the catalogue cannot know replica names; write "
+                f"[{CHOSEN_REPLICA!r}] and the game picks one when it starts"
+            )
+        if bool(replicas) != self.chooses_replica:
+            raise ValueError(
+                f"fault.replicas [{CHOSEN_REPLICA!r}] and the diagnosis "
+                f"{{kind: replica, value: {CHOSEN_REPLICA!r}}} go together"
+            )
+        if self.chooses_replica and dimension.kind != "replica":
+            raise ValueError(f"{CHOSEN_REPLICA!r} is a value of the `replica` dimension only")
+        if self.chooses_replica and self.targets != ("compose",):
+            raise ValueError(
+                "a replica of several exists on compose only: give `targets: [compose]`"
+            )
+        if dimension.kind == "replica" and not self.chooses_replica:
+            raise ValueError(f"a replica's name is not known in advance: write {CHOSEN_REPLICA!r}")
+        return self
 
     @model_validator(mode="after")
     def _evidence_points_at_the_dimension(self) -> "Incident":

@@ -46,8 +46,14 @@ from playground.scenarios.locust_run import LocustRun
 from playground.scenarios.plan import RESULTS_DIR
 from playground.scenarios.runner import Target
 from playground.teaching.drills import Expectation
-from playground.teaching.incidents.catalogue import Evidence, Incident, load_catalogue
+from playground.teaching.incidents.catalogue import (
+    ChosenReplica,
+    Evidence,
+    Incident,
+    load_catalogue,
+)
 from playground.teaching.incidents.grading import Answer, Grade, grade
+from playground.teaching.incidents.replicas import choose_live_replica
 
 INCIDENTS_RESULTS = RESULTS_DIR / "incidents"
 # A game ends by itself after this long (Locust stops, the faults are reset).
@@ -73,6 +79,8 @@ class GameState(BaseModel):
 
     incident: str
     seed: int
+    # The replica the game broke, for an incident that breaks one of several.
+    replica: ChosenReplica | None = None
     difficulty: str | None
     target: dict[str, str | int | None]
     admin_token: str
@@ -99,6 +107,10 @@ class GameState(BaseModel):
     def clock_start(self) -> float:
         """When the learner was told: the page, or the fault's start before any page."""
         return self.paged_at or self.fault_on_at or self.started_at
+
+    def incident_played(self) -> Incident:
+        """The catalogue's entry, with the replica the game chose put in (if it chose one)."""
+        return load_catalogue().by_name()[self.incident].resolved(self.replica)
 
 
 # --- the state file -------------------------------------------------------------------------
@@ -326,7 +338,15 @@ class Game:
         except StackApiError as exc:
             raise PlaygroundError(f"demo_app's admin API refused the token: {exc}") from None
 
-    def _claim(self) -> GameState:
+    def _choose_replica(self) -> ChosenReplica | None:
+        """For an incident that breaks one replica of several: which, from the live stack."""
+        if not self.incident.chooses_replica:
+            return None
+        chosen = choose_live_replica(self.prometheus, self.seed)
+        self.incident = self.incident.resolved(chosen)
+        return chosen
+
+    def _claim(self, replica: ChosenReplica | None) -> GameState:
         """Write the new state, unless a game is already running here."""
         with _locked(self.run_dir):
             current = load_state(self.run_dir)
@@ -343,6 +363,7 @@ class Game:
             state = GameState(
                 incident=self.incident.name,
                 seed=self.seed,
+                replica=replica,
                 difficulty=self.difficulty,
                 target=target,
                 admin_token=token,
@@ -357,7 +378,7 @@ class Game:
     def run(self) -> GameState:
         """Play until the game ends; always stops Locust and resets the faults."""
         self._check_stack()
-        state = self._claim()
+        state = self._claim(self._choose_replica())
         folder = Path(state.folder)
         say = self.say
         level = self.incident.difficulty
@@ -500,7 +521,7 @@ def running_game(run_dir: Path) -> tuple[GameState, Incident]:
         raise PlaygroundError(
             "No incident game is running: start one with `playground incident start`."
         )
-    return state, load_catalogue().by_name()[state.incident]
+    return state, state.incident_played()
 
 
 def take_hint(run_dir: Path) -> tuple[int, int, str | None]:
@@ -536,6 +557,7 @@ def submit_answer(run_dir: Path, answer: Answer) -> tuple[Grade, GameState]:
             now - state.clock_start(),
             state.hints_used,
             wrong_before,
+            also=state.replica.answers() if state.replica else (),
         )
         state.answers.append(
             AnswerRecord(
@@ -582,6 +604,7 @@ def build_debrief(state: GameState, incident: Incident, outcome: str) -> dict[st
         "answers": [a.model_dump() for a in state.answers],
         "grade": solving.grade if solving else None,
         "diagnosis": incident.diagnosis.model_dump(),
+        "replica": state.replica.model_dump() if state.replica else None,
         "fault": incident.fault,
         "timeline": [
             {**asdict(entry), "after_s": round(entry.at - origin, 1)} for entry in timeline
@@ -615,6 +638,8 @@ def format_debrief(debrief: dict[str, Any]) -> str:
         if dimension["kind"] == "none"
         else f"{dimension['kind']} `{dimension['value']}`"
     )
+    if debrief.get("replica"):
+        where += f" (DEMO_APP_REPLICA `{debrief['replica']['replica']}`)"
     lines = [
         f"# Incident debrief: {debrief['title']} (`{debrief['incident']}`)",
         "",
@@ -687,8 +712,7 @@ def conclude(run_dir: Path, status: Status, outcome: str) -> dict[str, Any] | No
     state = load_state(run_dir)
     if state is None or state.status != "running":
         return None
-    incident = load_catalogue().by_name()[state.incident]
-    debrief = build_debrief(state, incident, outcome)
+    debrief = build_debrief(state, state.incident_played(), outcome)
     state = end_game(run_dir, status)
     write_attempt(debrief, Path(state.folder))
     return debrief

@@ -8,8 +8,10 @@
     -5      per earlier wrong answer to the same incident
 
 The total is kept between 0 and 100. Only an answer with both the dimension and the cause
-right solves the incident. Time is counted from the page (the first notification, or the
-customer report), as on call: nobody is graded for the minutes before they were told.
+right solves the incident. A replica may be named by any name it goes by (its `instance`
+label, that label's host, or its DEMO_APP_REPLICA name). Time is counted from the page (the
+first notification, or the customer report), as on call: nobody is graded for the minutes
+before they were told.
 """
 
 from dataclasses import asdict, dataclass
@@ -59,10 +61,13 @@ def _same(a: str | None, b: str | None) -> bool:
     return (a or "").strip().lower() == (b or "").strip().lower()
 
 
-def grade_dimension(given: Dimension, right: Dimension) -> tuple[int, str]:
+def grade_dimension(
+    given: Dimension, right: Dimension, also: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    """Points for the dimension; ``also``: other names the right value goes by."""
     if given.kind != right.kind:
         return 0, f"wrong: not a {given.kind} problem"
-    if right.kind == "none" or _same(given.value, right.value):
+    if right.kind == "none" or any(_same(given.value, v) for v in (right.value, *also)):
         return DIMENSION_POINTS, "right"
     return DIMENSION_KIND_ONLY_POINTS, f"right kind ({right.kind}), wrong {right.kind}"
 
@@ -86,9 +91,13 @@ def grade(
     seconds_to_answer: float,
     hints_used: int,
     wrong_before: int,
+    also: tuple[str, ...] = (),
 ) -> Grade:
-    """Grade one answer. Time points only count for an answer that solves the incident."""
-    dimension_points, dimension_verdict = grade_dimension(answer.dimension, right.dimension)
+    """Grade one answer. Time points only count for an answer that solves the incident.
+
+    ``also``: other names the right dimension's value goes by (a replica's).
+    """
+    dimension_points, dimension_verdict = grade_dimension(answer.dimension, right.dimension, also)
     cause_right = answer.cause == right.cause
     cause_points = CAUSE_POINTS if cause_right else 0
     solved = dimension_points == DIMENSION_POINTS and cause_right

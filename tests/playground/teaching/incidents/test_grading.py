@@ -36,6 +36,21 @@ def test_the_value_is_compared_without_case_or_spaces() -> None:
     assert _grade(Answer(Dimension(kind="model", value=" Mixtral-8x7B-32768 "), "latency")).solved
 
 
+def test_a_value_may_go_by_other_names() -> None:
+    # A replica: its instance label is the value; its host and DEMO_APP_REPLICA name count too.
+    instance = Dimension(kind="replica", value="172.18.0.7:8000")
+    right = Diagnosis(dimension=instance, cause="errors")
+    names = ("172.18.0.7", "3f2a9c1b7d4e")
+
+    def solved(value: str, also: tuple[str, ...] = names) -> bool:
+        answer = Answer(Dimension(kind="replica", value=value), "errors")
+        return grade(answer, right, "medium", 60.0, 0, 0, also=also).solved
+
+    assert all(solved(value) for value in ("172.18.0.7:8000", *names, "3F2A9C1B7D4E"))
+    assert not solved("172.18.0.8:8000")
+    assert not solved("3f2a9c1b7d4e", also=())
+
+
 def test_the_right_kind_with_the_wrong_value_earns_part_of_the_dimension() -> None:
     result = _grade(Answer(Dimension(kind="model", value="llama-3.1-8b-instant"), "latency"))
     assert result.dimension_points == 15

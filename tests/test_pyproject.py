@@ -12,6 +12,7 @@ from playground.core.paths import REPO_ROOT
 TEST_ONLY = {
     "pytest",
     "pytest-timeout",
+    "pytest-xdist",
     "check-jsonschema",
     "grafana-foundation-sdk",
     "ruff",

@@ -32,21 +32,24 @@ preflight: setup
 preflight-compose: setup
 	$(BIN)/playground preflight --compose
 
-# Files run side by side on TEST_WORKERS pytest-xdist workers: most of the suite waits on
-# real alert windows, and the waits overlap (tests/conftest.py). TEST_WORKERS=0 runs them
-# one after the other, in one process.
+# Files run side by side on TEST_WORKERS pytest-xdist workers (--dist loadfile): most of
+# the suite waits on real alert windows, and those waits overlap. A file stays whole on one
+# worker, so its tests keep their order and share their module fixtures; a worker's session
+# fixtures (the e2e tests' native stack) serve every file it runs. Not --dist loadgroup:
+# with pytest 9.2 it silently stops grouping (pytest-dev/pytest-xdist#1386).
+# TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 4
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Every incident of docs/incidents/incidents.yaml played on one live native stack (about 17
 # minutes): its alerts fire (or none, for a customer report) and its evidence PromQL shows
 # the diagnosis. Apart from `make test` because each incident waits for real alert windows
 # and `for` durations; CI runs it after `make test` (.ci/run).
 test-incidents: setup
-	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v -n 3 --dist loadgroup
+	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v -n 3 --dist loadscope
 
 # Opt-in, about 55 minutes: the realistic profile's error-storm and slow-llm scenarios on a
 # fresh native stack, every transition checked against its predicted window, and realistic

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.tools, pytest.mark.own_processes]
+pytestmark = pytest.mark.tools
 
 # Shrunk timings, in seconds. Their order is the config's; the gaps are wide enough that an
 # evaluation tick or a busy CPU (a second or so) cannot make one look like another.

@@ -39,7 +39,7 @@ from tests.support.alertmanager_pair import (
 )
 from tests.support.traffic import TrafficDriver
 
-pytestmark = [pytest.mark.tools, pytest.mark.own_processes]
+pytestmark = pytest.mark.tools
 
 # alertmanager.yml's group_wait: a new group's first notification comes this long after its
 # first alert. Read back from the live config below, so a change there cannot hide here.

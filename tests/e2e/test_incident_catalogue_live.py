@@ -18,7 +18,6 @@ Behind the `incidents` marker: `make test-incidents` (docs/incidents/README.md s
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -34,28 +33,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.incidents]
 
 # The incidents the native stack can play: one replica, so none that breaks one of several.
 CATALOGUE = {name: i for name, i in load_catalogue().by_name().items() if "native" in i.targets}
-# Three shelves, each played in order on its own stack (one pytest-xdist worker each with
-# `make test-incidents`, or one after the other without xdist). Within a shelf, an incident
-# comes after those whose alerts it needs quiet have had time to resolve: the burn-rate
-# alert of an error storm stays active for minutes, so the incident that must not fire it
+# Three shelves (the Shelf classes at the end), each played in order on its own stack:
+# `make test-incidents` gives each class its own pytest-xdist worker (--dist loadscope);
+# without xdist they play one after the other. Within a shelf, an incident comes after
+# those whose alerts it needs quiet have had time to resolve: the burn-rate alert of an
+# error storm stays active for minutes, so the incident that must not fire it
 # (customer-lookups-500s) opens its shelf, and the spend alert (a 6m window) comes last.
-SHELVES = (
-    ("llama-rate-limits", "error-storm", "messages-500s", "blocked-event-loop"),
-    (
+SHELVES = {
+    "errors": ("llama-rate-limits", "error-storm", "messages-500s", "blocked-event-loop"),
+    "mixed": (
         "customer-lookups-500s",
         "blind-monitoring",
         "quiet-burn",
         "flapping-stream",
         "mixtral-token-inflation",
     ),
-    ("cardinality-leak", "slow-mixtral", "latency-creep"),
-)
-ORDER = tuple(name for shelf in SHELVES for name in shelf)
-PLAYS = [
-    pytest.param(name, marks=pytest.mark.xdist_group(f"incidents-shelf-{index}"))
-    for index, shelf in enumerate(SHELVES)
-    for name in shelf
-]
+    "latency": ("cardinality-leak", "slow-mixtral", "latency-creep"),
+}
+ORDER = tuple(name for shelf in SHELVES.values() for name in shelf)
 # Lab profile: the slowest announcement (a 6m window, or a 2-minute ramp and SlowLLM's 60 s
 # `for`) comes within about 4 minutes; the rest within 2.
 ANNOUNCE_TIMEOUT_SECONDS = 420.0
@@ -113,10 +108,13 @@ def _evidence_report(stack: NativeStack, incident: Incident) -> list:
     return [evaluate_evidence(stack.prometheus, e, profile) for e in incident.evidence]
 
 
-@pytest.mark.parametrize("name", PLAYS)
-def test_the_incident_announces_itself_and_its_evidence_shows_the_diagnosis(
-    name: str, native_stack: NativeStack, locust: None, tmp_path: Path
-) -> None:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Each Shelf subclass plays the incidents of its shelf, in order.
+    if metafunc.cls is not None and issubclass(metafunc.cls, Shelf):
+        metafunc.parametrize("name", SHELVES[metafunc.cls.SHELF])
+
+
+def play(name: str, native_stack: NativeStack) -> None:
     incident = CATALOGUE[name]
     announce = incident.announce
     watched = set(announce.alerts) | set(announce.quiet_alerts)
@@ -162,3 +160,26 @@ def test_the_incident_announces_itself_and_its_evidence_shows_the_diagnosis(
             pytest.fail(f"{name}: the evidence does not show the diagnosis:\n" + "\n".join(lines))
     finally:
         native_stack.demo_app.reset()
+
+
+class Shelf:
+    """One shelf of the catalogue, on one stack; a subclass names its shelf."""
+
+    SHELF: str
+
+    def test_the_incident_announces_itself_and_its_evidence_shows_the_diagnosis(
+        self, name: str, native_stack: NativeStack, locust: None
+    ) -> None:
+        play(name, native_stack)
+
+
+class TestErrorsShelf(Shelf):
+    SHELF = "errors"
+
+
+class TestMixedShelf(Shelf):
+    SHELF = "mixed"
+
+
+class TestLatencyShelf(Shelf):
+    SHELF = "latency"

@@ -23,7 +23,13 @@ from playground.scenarios.client_server import RouteRow, Side
 from playground.scenarios.lifecycle import LIFECYCLE, Kind
 from playground.scenarios.plan import RunPlan
 from playground.scenarios.predictions import AlertConfig, Status, judge
-from playground.scenarios.timeline import AlertKey, Transition, describe, episode_keys
+from playground.scenarios.timeline import (
+    AlertKey,
+    Transition,
+    describe,
+    episode_keys,
+    episode_transitions,
+)
 
 # Verdicts that make a run's checks fail.
 FAILED = tuple(status for status in Status if status.failed)
@@ -283,11 +289,9 @@ def _checks(record: RunRecord, origin: float) -> list[CheckRow]:
     recovering = record.scenario.kind is ScenarioKind.RECOVERY
     for name in plan.expected:
         prediction = plan.predictions.get(name)
-        keys = episode_keys(record.transitions, record.preexisting, name, recovering)
+        episode = episode_transitions(record.transitions, record.preexisting, name, recovering)
         for kind in LIFECYCLE:
-            observed = next(
-                (t for t in record.transitions if t.key in keys and t.kind is kind), None
-            )
+            observed = next((t for t in episode if t.kind is kind), None)
             at = None if observed is None else observed.at - origin
             window = prediction.windows.get(kind) if prediction else None
             if window is None:

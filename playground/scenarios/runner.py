@@ -67,7 +67,7 @@ from playground.scenarios.timeline import (
     Transition,
     alert_name,
     describe,
-    episode_keys,
+    episode_transitions,
     state_intervals,
 )
 
@@ -641,21 +641,24 @@ class ScenarioRunner:
         if not self.options.should_end_early or self.recovered_at is None or not expected:
             return False
         for name in expected:
-            # Every instance of the alert this run is about must have been notified resolved.
-            keys = self._episode_keys(tracker, name)
-            if not keys or any(tracker.first(k, Kind.RESOLVED_NOTIFIED) is None for k in keys):
+            # Every instance of the alert this run is about must have been notified resolved
+            # in this run's episode (not while resolving from an earlier fault).
+            episode = self._episode(tracker, name)
+            keys = {t.key for t in episode}
+            notified = {t.key for t in episode if t.kind is Kind.RESOLVED_NOTIFIED}
+            if not keys or keys - notified:
                 return False
         return True
 
-    def _episode_keys(self, tracker: TimelineTracker, name: str) -> set:
+    def _episode(self, tracker: TimelineTracker, name: str) -> list[Transition]:
         recovering = self.scenario.kind is ScenarioKind.RECOVERY
-        return episode_keys(tracker.transitions, tracker.preexisting, name, recovering)
+        return episode_transitions(tracker.transitions, tracker.preexisting, name, recovering)
 
     def _print_transition(self, transition: Transition, tracker: TimelineTracker) -> None:
         line = f"{self._stamp(transition.at)} {describe(transition.key):<28} {transition.kind:<18}"
         prediction = self.plan.predictions.get(transition.alertname)
         window = prediction.windows.get(transition.kind) if prediction else None
-        ours = transition.key in self._episode_keys(tracker, transition.alertname)
+        ours = transition in self._episode(tracker, transition.alertname)
         if window is not None and self.origin is not None and ours:
             at = self.rel(transition.at)
             verdict = judge(window, at, at, self.options.tolerance, self.slack)

@@ -209,6 +209,31 @@ def episode_keys(
     }
 
 
+def episode_transitions(
+    transitions: Iterable[Transition],
+    preexisting: Iterable[AlertKey],
+    name: str,
+    recovering: bool,
+) -> list[Transition]:
+    """This run's transitions of one alert, oldest first (see episode_keys for which
+    instances).
+
+    For a run that starts an incident, each instance's transitions from its first pending
+    or firing on: an instance still active from an earlier fault (the same labels, as
+    DemoAppFaultActive{instance} has on a replica) may resolve during the warmup and then
+    fire again for this run, and that first resolution is not this run's.
+    """
+    ordered = sorted(transitions, key=lambda t: t.at)
+    keys = episode_keys(ordered, preexisting, name, recovering)
+    if recovering:
+        return [t for t in ordered if t.key in keys]
+    starts: dict[AlertKey, float] = {}
+    for t in ordered:
+        if t.key in keys and t.kind in (Kind.PENDING, Kind.FIRING):
+            starts.setdefault(t.key, t.at)
+    return [t for t in ordered if t.key in starts and t.at >= starts[t.key]]
+
+
 class TimelineTracker:
     """Turns successive snapshots into transitions.
 

@@ -11,6 +11,7 @@ from playground.scenarios.timeline import (
     Transition,
     alert_key,
     episode_keys,
+    episode_transitions,
     parse_time,
     state_intervals,
 )
@@ -180,6 +181,23 @@ def test_episode_keys_leave_out_instances_from_before_the_run() -> None:
     ]
     assert episode_keys(transitions, [OLD_FAULT], "DemoAppFaultActive", False) == {FAULT}
     assert episode_keys(transitions, [OLD_FAULT], "DemoAppFaultActive", True) == {OLD_FAULT}
+
+
+def test_a_resolution_left_over_from_an_earlier_fault_is_not_this_runs() -> None:
+    # DemoAppFaultActive on a replica has the same labels in every run: still active from the
+    # previous test's fault, it resolves in the warmup, then fires again for this run.
+    transitions = [
+        Transition(FAULT, Kind.RESOLVED, T0 - 30, "Prometheus"),
+        Transition(FAULT, Kind.FIRING, T0 + 4, "Prometheus"),
+        Transition(FAULT, Kind.RESOLVED, T0 + 75, "Prometheus"),
+    ]
+    episode = episode_transitions(transitions, [FAULT], "DemoAppFaultActive", False)
+    assert [(t.kind, t.at) for t in episode] == [
+        (Kind.FIRING, T0 + 4),
+        (Kind.RESOLVED, T0 + 75),
+    ]
+    # A recovery run is about the instances active when it began, from the start.
+    assert episode_transitions(transitions, [FAULT], "DemoAppFaultActive", True) == transitions
 
 
 def test_state_intervals_shade_pending_then_firing_and_close_at_the_end() -> None:

@@ -44,14 +44,15 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-# Every incident of docs/incidents/incidents.yaml played on one live native stack (about 17
-# minutes): its alerts fire (or none, for a customer report) and its evidence PromQL shows
-# the diagnosis. Apart from `make test` because each incident waits for real alert windows
-# and `for` durations; CI runs it after `make test` (.ci/run).
+# Every native incident of docs/incidents/incidents.yaml played live (about 9 minutes): its
+# alerts fire (or none, for a customer report) and its evidence PromQL shows the diagnosis.
+# Three shelves, each on its own worker and native stack (--dist loadscope: one class, one
+# worker). Apart from `make test` because each incident waits for real alert windows and
+# `for` durations; CI runs it beside test-compose (.ci/run).
 test-incidents: setup
 	$(BIN)/python -m pytest tests/e2e/test_incident_catalogue_live.py -m incidents -v -n 3 --dist loadscope
 
-# Opt-in, about 55 minutes: the realistic profile's error-storm and slow-llm scenarios on a
+# Opt-in, about 35 minutes: the realistic profile's error-storm and slow-llm scenarios on a
 # fresh native stack, every transition checked against its predicted window, and realistic
 # HighErrorRate kept firing through a kill -9 of Prometheus (~12 min) (tests/realistic).
 # Not part of `make test` or CI; run it after changing a window, a `for` or a restore flag.
@@ -60,7 +61,8 @@ test-realistic: setup
 
 # About 1.5 minutes with both cores busy: demo_app driven past what one worker serves, the
 # client's p95 against the server's, closed and open load models (tests/loadtest/
-# test_saturation.py, docs/labs/08-client-vs-server-latency.md). CI runs it after `make test`.
+# test_saturation.py, docs/labs/08-client-vs-server-latency.md). By hand: its open-model
+# half depends on how fast the machine is at that moment.
 test-saturation: setup
 	$(BIN)/python -m pytest tests/loadtest/test_saturation.py -m saturation -s -v
 

@@ -1,4 +1,4 @@
-"""The realistic profile's alert timings, measured live: `make test-realistic` (opt-in, ~45 min).
+"""The realistic profile's alert timings, measured live: `make test-realistic` (opt-in, ~35 min).
 
 The lab profile's timings are measured by tests/e2e on every `make test`. The realistic
 profile's windows (5m, `for: 5m`, `for: 10m`) make the same check take most of an hour, so it

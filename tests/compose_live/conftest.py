@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 
+from playground.core.net import free_port
 from tests.compose_live.stack import (
     DEFAULT_SERVICES,
     ENABLED,
@@ -38,7 +39,6 @@ from tests.compose_live.stack import (
     STANDINS,
     Compose,
     Urls,
-    free_port,
     replica_request_counts,
     standin_banner,
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -85,12 +84,6 @@ def standin_banner() -> list[str]:
     lines += [f"  {standin.image:38} {standin.description}" for standin in STANDINS]
     lines += ["  grafana: NOT RUN (no stand-in)", *STANDIN_CAVEATS, "!" * width]
     return lines
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

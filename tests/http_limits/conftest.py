@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from playground.core.net import free_port
+from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
 from playground.native.processes import ManagedProcess, stop_processes
 
 START_TIMEOUT_SECONDS = 20
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ test-realistic: setup
 
 # About 1.5 minutes with both cores busy: demo_app driven past what one worker serves, the
 # client's p95 against the server's, closed and open load models (tests/loadtest/
-# test_saturation.py, docs/labs/08-client-vs-server-latency.md). By hand: its open-model
+# test_saturation.py, docs/labs/06-several-workers.md (section 3)). By hand: its open-model
 # half depends on how fast the machine is at that moment.
 test-saturation: setup
 	$(BIN)/python -m pytest tests/loadtest/test_saturation.py -m saturation -s -v

@@ -9,7 +9,7 @@ that demo_app's one event loop runs out of CPU before Locust does):
     locust -f loadtest/saturation.py --headless OpenModelCustomer -u 1 --arrival-rate 400 -t 30s
 
 Add ``--metrics-port 9646`` to have Prometheus scrape the client's view (loadtest/metrics.py).
-docs/labs/08-client-vs-server-latency.md walks through both, with the numbers measured here.
+docs/labs/06-several-workers.md (section 3) walks through both, with the numbers measured here.
 
 Why an open model needs its own user: every Locust user runs one greenlet, which waits for
 each answer before its next task. The wait_time functions (``constant_throughput``,

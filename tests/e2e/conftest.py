@@ -15,6 +15,7 @@ import pytest
 from playground.core.polling import wait_until
 from playground.core.settings import PlaygroundSettings
 from playground.native.stack import NativeStack
+from tests.support.quiet import QUIET_TIMEOUT_SECONDS, is_quiet
 from tests.support.settings import settings_on_free_ports
 from tests.support.traffic import TrafficDriver
 
@@ -47,34 +48,16 @@ def traffic(native_stack: NativeStack) -> Iterator[TrafficDriver]:
     driver.stop()
 
 
-# An earlier test may have fired the same alerts; give them this long to resolve and flush.
-QUIET_TIMEOUT_SECONDS = 180.0
-
-
-def is_quiet(stack: NativeStack, names: tuple[str, ...]) -> bool:
-    """None of these alerts is active anywhere, and the last word on each was `resolved`.
-
-    Only then has Alertmanager flushed and dropped the alert's group, so the next firing
-    starts a new group and is notified after group_wait, as the predictions assume (a group
-    that still exists would notify at its next group_interval tick instead).
-    """
-    if any(a["labels"].get("alertname") in names for a in stack.prometheus.alerts()):
-        return False
-    if any(a["labels"].get("alertname") in names for a in stack.alertmanager.alerts()):
-        return False
-    newest: dict[str, str] = {}
-    for note in stack.receiver.notifications(limit=200):  # newest first
-        for alert in note["alerts"]:
-            newest.setdefault(alert["labels"].get("alertname", ""), alert["status"])
-    return all(newest.get(name, "resolved") == "resolved" for name in names)
-
-
 @pytest.fixture
 def wait_until_quiet(native_stack: NativeStack) -> Callable[[tuple[str, ...]], None]:
     """Waits until the named alerts are quiet on the shared stack, or fails with a dump."""
 
     def wait(names: tuple[str, ...]) -> None:
-        if not wait_until(lambda: is_quiet(native_stack, names), QUIET_TIMEOUT_SECONDS, 1.0):
+        def quiet() -> bool:
+            stack = native_stack
+            return is_quiet(stack.prometheus, stack.alertmanager, stack.receiver, names)
+
+        if not wait_until(quiet, QUIET_TIMEOUT_SECONDS, 1.0):
             pytest.fail(f"{names} did not quiet down.\n{native_stack.diagnostics()}")
 
     return wait

@@ -11,9 +11,8 @@ import pytest
 
 from loadtest.scenarios import SCENARIOS
 from playground.core.clients import AlertmanagerClient, PrometheusClient, ReceiverClient
-from playground.core.polling import wait_until
 from tests.compose_live.stack import REPO_ROOT, Compose, Urls
-from tests.support.quiet import QUIET_TIMEOUT_SECONDS, is_quiet
+from tests.support.quiet import wait_until_quiet
 
 # A scenario's phases end by themselves (lab profile: error-storm ~3 min at most,
 # slow-llm ~4.5 min); this only stops a hung run.
@@ -34,9 +33,7 @@ def test_scenario_lands_every_transition_in_its_window(
         AlertmanagerClient(urls.alertmanager) as alertmanager,
         ReceiverClient(urls.alert_receiver) as receiver,
     ):
-        quiet = wait_until(
-            lambda: is_quiet(prometheus, alertmanager, receiver, names), QUIET_TIMEOUT_SECONDS
-        )
+        quiet = wait_until_quiet(prometheus, alertmanager, receiver, names)
     assert quiet, f"{names} still active\n{stack.diagnostics()}"
     # The CLI reads the ports from the environment, as it would from a user's shell.
     env = {**stack.env, "DEMO_APP_ADMIN_TOKEN": admin_token}

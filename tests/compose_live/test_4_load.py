@@ -26,6 +26,21 @@ CUSTOMER = "/api/v1/customers/{customer_id}"
 MESSAGES = "/api/v1/messages"
 
 
+def locust_report(urls: Urls) -> dict:
+    return httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
+
+
+def master_total(report: dict) -> int:
+    """Every request the master counted, over all workers (its "Aggregated" row)."""
+    return next((s["num_requests"] for s in report["stats"] if s["name"] == "Aggregated"), 0)
+
+
+def scraped_total(urls: Urls) -> float | None:
+    """The same count as Prometheus last scraped it from the master's /metrics."""
+    found = prometheus_query(urls.prometheus, 'sum(locust_requests_total{job="locust"})')
+    return float(found[0]["value"][1]) if found else None
+
+
 def test_locust_master_and_two_workers_are_healthy(load_profile: Compose, urls: Urls) -> None:
     containers = [
         c for c in load_profile.containers("load") if c["Service"] in {"locust", "locust_worker"}
@@ -35,8 +50,7 @@ def test_locust_master_and_two_workers_are_healthy(load_profile: Compose, urls: 
     assert set(states.values()) == {("running", "healthy")}, states
 
     def workers() -> list[dict] | str:
-        report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
-        found = report.get("workers", [])
+        found = locust_report(urls).get("workers", [])
         return found if len(found) == WORKERS else f"workers: {found}"
 
     wait_for(f"{WORKERS} workers connected to the master", workers, timeout=30)
@@ -52,8 +66,8 @@ def test_locust_load_reaches_every_replica(load_profile: Compose, urls: Urls) ->
     try:
 
         def running() -> dict | str:
-            report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
-            total = report["stats"][-1]["num_requests"] if report.get("stats") else 0
+            report = locust_report(urls)
+            total = master_total(report)
             busy = report.get("user_count", 0) > 0 and total > 0
             return report if busy else f"state {report.get('state')}, {total} requests"
 
@@ -61,7 +75,7 @@ def test_locust_load_reaches_every_replica(load_profile: Compose, urls: Urls) ->
         time.sleep(SWARM_SECONDS)
     finally:
         httpx.get(f"{urls.locust}/stop", timeout=10)
-    report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
+    report = locust_report(urls)
     after = {handler: replica_request_counts(load_profile, handler) for handler in handlers}
     got = {
         name: sum(after[h][name] - before[h].get(name, 0.0) for h in handlers)
@@ -92,9 +106,8 @@ def test_prometheus_scrapes_the_master_with_both_workers_counted(
         def scraped_with_both_workers() -> list | str:
             up = prometheus_query(urls.prometheus, 'up{job="locust"} == 1')
             workers = prometheus_query(urls.prometheus, 'locust_workers{job="locust"}')
-            total = prometheus_query(urls.prometheus, 'sum(locust_requests_total{job="locust"})')
             seen = [float(s["value"][1]) for s in workers]
-            busy = bool(total) and float(total[0]["value"][1]) > 0
+            busy = (scraped_total(urls) or 0) > 0
             return workers if up and seen == [WORKERS] and busy else f"up {up}, workers {seen}"
 
         wait_for("job locust up, with 2 workers and requests", scraped_with_both_workers, 60)
@@ -103,10 +116,7 @@ def test_prometheus_scrapes_the_master_with_both_workers_counted(
         httpx.get(f"{urls.locust}/stop", timeout=10)
 
     def totals_agree() -> float | str:
-        report = httpx.get(f"{urls.locust}/stats/requests", timeout=10).json()
-        master = next(s["num_requests"] for s in report["stats"] if s["name"] == "Aggregated")
-        total = prometheus_query(urls.prometheus, 'sum(locust_requests_total{job="locust"})')
-        scraped = float(total[0]["value"][1]) if total else None
+        master, scraped = master_total(locust_report(urls)), scraped_total(urls)
         # Equal once the workers' last reports reached the master and a scrape followed.
         return float(master) if master > 0 and scraped == master else f"{master} vs {scraped}"
 

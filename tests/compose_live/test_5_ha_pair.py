@@ -21,7 +21,12 @@ from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
 from playground.scenarios.predictions import seconds
 from tests.compose_live.stack import Compose, Urls, wait_for
-from tests.support.alertmanager_pair import PEER_TIMEOUT_SECONDS, alert, post_to_each
+from tests.support.alertmanager_pair import (
+    PEER_TIMEOUT_SECONDS,
+    alert,
+    cluster_ready,
+    post_to_each,
+)
 
 SOURCE = "tests/compose_live/test_5_ha_pair.py"
 GROUP_WAIT = seconds(
@@ -59,10 +64,9 @@ def duplicated(receiver: ReceiverClient, *names: str) -> bool:
 def test_the_pair_gossips_and_prometheus_sends_to_both(
     pair: list[AlertmanagerClient], urls: Urls
 ) -> None:
-    def both_ready() -> list | str:
-        clusters = [manager.cluster() for manager in pair]
-        ready = all(c["status"] == "ready" and len(c["peers"]) == 2 for c in clusters)
-        return clusters if ready else f"cluster status: {clusters}"
+    def both_ready() -> bool | str:
+        ready = all(cluster_ready(manager, 2) for manager in pair)
+        return ready or f"cluster status: {[manager.cluster() for manager in pair]}"
 
     wait_for("a cluster of two, ready on both", both_ready, 60)
 

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from playground.core.polling import wait_until
 from playground.core.settings import PlaygroundSettings
 from playground.native.stack import NativeStack
-from tests.support.quiet import QUIET_TIMEOUT_SECONDS, is_quiet
+from tests.support.quiet import wait_until_quiet as wait_for_quiet
 from tests.support.settings import settings_on_free_ports
 from tests.support.traffic import TrafficDriver
 
@@ -53,11 +52,8 @@ def wait_until_quiet(native_stack: NativeStack) -> Callable[[tuple[str, ...]], N
     """Waits until the named alerts are quiet on the shared stack, or fails with a dump."""
 
     def wait(names: tuple[str, ...]) -> None:
-        def quiet() -> bool:
-            stack = native_stack
-            return is_quiet(stack.prometheus, stack.alertmanager, stack.receiver, names)
-
-        if not wait_until(quiet, QUIET_TIMEOUT_SECONDS, 1.0):
+        stack = native_stack
+        if not wait_for_quiet(stack.prometheus, stack.alertmanager, stack.receiver, names):
             pytest.fail(f"{names} did not quiet down.\n{native_stack.diagnostics()}")
 
     return wait

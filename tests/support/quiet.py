@@ -1,6 +1,7 @@
 """Waiting for alerts of an earlier test to be over, on any stack (native or compose)."""
 
 from playground.core.clients import AlertmanagerClient, PrometheusClient, ReceiverClient
+from playground.core.polling import wait_until
 
 # An earlier test may have fired the same alerts; give them this long to resolve and flush.
 QUIET_TIMEOUT_SECONDS = 180.0
@@ -27,3 +28,15 @@ def is_quiet(
         for alert in note["alerts"]:
             newest.setdefault(alert["labels"].get("alertname", ""), alert["status"])
     return all(newest.get(name, "resolved") == "resolved" for name in names)
+
+
+def wait_until_quiet(
+    prometheus: PrometheusClient,
+    alertmanager: AlertmanagerClient,
+    receiver: ReceiverClient,
+    names: tuple[str, ...],
+) -> bool:
+    """Polls is_quiet for up to QUIET_TIMEOUT_SECONDS; whether it came true."""
+    return wait_until(
+        lambda: is_quiet(prometheus, alertmanager, receiver, names), QUIET_TIMEOUT_SECONDS, 1.0
+    )

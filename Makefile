@@ -59,10 +59,11 @@ test-incidents: setup
 test-realistic: setup
 	$(BIN)/python -m pytest tests/realistic -m realistic -s -v
 
-# About 1.5 minutes with both cores busy: demo_app driven past what one worker serves, the
-# client's p95 against the server's, closed and open load models (tests/loadtest/
-# test_saturation.py, docs/labs/06-several-workers.md (section 3)). By hand: its open-model
-# half depends on how fast the machine is at that moment.
+# About a minute: demo_app driven past what one worker serves, the client's p95 against the
+# server's, closed and open load models (tests/loadtest/test_saturation.py, docs/labs/
+# 06-several-workers.md (section 3)). Each lookup gets a fixed cost (the lab's fault), so
+# what the worker serves does not depend on how fast or busy the machine is. CI runs it
+# after test-incidents, beside test-compose (.ci/run).
 test-saturation: setup
 	$(BIN)/python -m pytest tests/loadtest/test_saturation.py -m saturation -s -v
 

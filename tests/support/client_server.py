@@ -30,9 +30,12 @@ LOCUST_START_SECONDS = 30.0
 Key = tuple[str, str]  # (handler, method)
 
 
-def scrape(url: str) -> list:
-    """Every sample of a /metrics page."""
-    text = httpx.get(f"{url}/metrics", timeout=5, trust_env=False).text
+def scrape(url: str, client: httpx.Client | None = None) -> list:
+    """Every sample of a /metrics page (on ``client``'s kept-alive connection, if given)."""
+    if client is None:
+        text = httpx.get(f"{url}/metrics", timeout=5, trust_env=False).text
+    else:
+        text = client.get(f"{url}/metrics", timeout=5).text
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 

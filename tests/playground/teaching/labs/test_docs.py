@@ -45,3 +45,18 @@ def test_the_commands_the_pages_use_exist() -> None:
         for command in re.findall(r"playground ([a-z-]+)", lab.page.read_text())
     }
     assert used <= commands, used - commands
+
+
+def test_lab_6_states_the_thresholds_its_saturation_test_asserts() -> None:
+    """Section 3 quotes what `make test-saturation` requires; the numbers are the test's own."""
+    from tests.loadtest import test_saturation as saturation
+
+    text = " ".join(saturation.LAB_PAGE.read_text().split())
+    gap = f"by more than {saturation.GAP_FACTOR:g} times and {saturation.GAP_SECONDS * 1000:g} ms"
+    assert gap in text
+    assert f"Little's law within {saturation.LITTLE_TOLERANCE:.0%}" in text
+    assert f"climbs by more than {saturation.SLOWDOWN_FACTOR:g} times" in text
+    # The fixed cost the page explains is the one its command sets.
+    cost_ms = saturation.LOOKUP_COST_SECONDS * 1000
+    assert f"for {cost_ms:g} ms in every API request" in text
+    assert f"at most {1 / saturation.LOOKUP_COST_SECONDS:g} requests a second" in text

@@ -41,6 +41,15 @@ _HAS_PROC = Path("/proc/self/stat").exists()
 _DEFAULT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
+def default_stop_signals() -> None:
+    """A preexec_fn: SIGTERM, SIGINT and SIGHUP handled by default in the child.
+
+    Only libc is called here: Python's signal module is not safe between fork and exec.
+    """
+    for signum in _DEFAULT_SIGNALS:
+        _LIBC.signal(signum, signal.SIG_DFL)
+
+
 def _prepare_child(parent_pid: int) -> Callable[[], None]:
     """A preexec_fn: default signal handling, and on Linux SIGTERM when the runner dies.
 
@@ -51,8 +60,7 @@ def _prepare_child(parent_pid: int) -> Callable[[], None]:
     libc = _LIBC
 
     def prepare() -> None:
-        for signum in _DEFAULT_SIGNALS:
-            libc.signal(signum, signal.SIG_DFL)
+        default_stop_signals()
         if _IS_LINUX:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
             # The runner may have died between fork and prctl: then nobody would signal us.

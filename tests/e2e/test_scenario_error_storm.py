@@ -20,7 +20,7 @@ import pytest
 
 from loadtest.scenarios import SCENARIOS
 from playground.core.polling import wait_until
-from playground.native.processes import PidRecord
+from playground.native.processes import PidRecord, default_stop_signals
 from playground.native.stack import NativeStack
 from playground.scenarios.plan import RunOptions
 from playground.scenarios.runner import ScenarioRunner
@@ -108,6 +108,9 @@ def test_ctrl_c_in_the_incident_resets_the_faults_and_stops_locust(
             cwd=Path(__file__).resolve().parents[2],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
+            # Ctrl-C works as in a terminal even when this test run ignores SIGINT (a run
+            # started in the background, as `nohup make test &` is, hands that on).
+            preexec_fn=default_stop_signals,
         )
     try:
         switched = wait_until(lambda: "fault switched on" in output.read_text(), 90, 0.2)

@@ -14,7 +14,7 @@ import pytest
 from playground.cli.main import main
 from playground.core.net import free_port
 from playground.core.polling import wait_until
-from playground.native.processes import PidRecord
+from playground.native.processes import PidRecord, default_stop_signals
 
 UP_TIMEOUT_SECONDS = 30
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -48,6 +48,10 @@ class UpProcess:
                 stdout=out,
                 stderr=err,
                 env={**os.environ, **env},
+                # As a shell starts a command in the foreground. A test run that was itself
+                # started in the background (`nohup make test &`) ignores SIGINT and SIGHUP,
+                # and a child would inherit that.
+                preexec_fn=default_stop_signals,
             )
 
     def output(self) -> str:

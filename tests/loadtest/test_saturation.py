@@ -74,7 +74,7 @@ MIN_HEAVY_USERS, MAX_HEAVY_USERS = 40, 300
 # server's and more than GAP_SECONDS above it (measured: ~50x and ~450 ms).
 GAP_FACTOR, GAP_SECONDS = 3.0, 0.05
 # Little's law for the closed run: the client's mean response time is users / throughput,
-# within this share (measured: within 10%; ramp-up and the stop blur the edges).
+# within this share (measured: within 12%; ramp-up and the stop blur the edges).
 LITTLE_TOLERANCE = 0.3
 # Open arrivals at this multiple of the heavy run's throughput: more than demo_app serves,
 # so the queue grows for as long as the run lasts instead of being capped by a user count.

@@ -64,6 +64,11 @@ from playground.native.tools import Tools
 
 _HEALTH_POLL_SECONDS = 0.1
 _LOG_TAIL_LINES = 25
+# How far back diagnostics() shows demo_app's 5xx, in minutes.
+_ERRORS_MINUTES = 10
+_ERRORS_PER_MINUTE = (
+    'sum by (handler, status) (increase(http_requests_total{job="demo_app", status=~"5.."}[1m]))'
+)
 _SUPERVISE_POLL_SECONDS = 0.2
 
 
@@ -451,6 +456,11 @@ class NativeStack:
                 ],
             ),
             (
+                f"demo_app 5xx, last {_ERRORS_MINUTES} min (UTC time=count in the minute to it)",
+                self._errors,
+            ),
+            ("demo_app's log, last lines", self._demo_app_log),
+            (
                 "Receiver notifications (newest first)",
                 lambda: [
                     f"#{n['id']} {n['received_at']} {n['status']} "
@@ -467,6 +477,32 @@ class NativeStack:
             except StackApiError as exc:
                 lines.append(f"  unavailable: {exc}")
         return "\n".join(lines)
+
+    def _demo_app_log(self) -> list[str]:
+        """Its last lines (the fault changes are logged there), or why there are none."""
+        try:
+            return self.log_tail("demo_app", 12).splitlines()
+        except (KeyError, OSError) as exc:
+            return [f"unreadable: {exc!r}"]
+
+    def _errors(self) -> list[str]:
+        """5xx counts by route and status, minute by minute: an alert that will not go quiet
+        after its fault was reset shows here whether errors are still arriving, and when."""
+        now = time.time()
+        series = self.prometheus.query_range(
+            _ERRORS_PER_MINUTE,
+            now - 60 * _ERRORS_MINUTES,
+            now,
+            60,
+        )
+        return [
+            f"{s['metric'].get('handler')} {s['metric'].get('status')}: "
+            + " ".join(
+                f"{time.strftime('%H:%M:%S', time.gmtime(at))}={float(count):.0f}"
+                for at, count in s["values"]
+            )
+            for s in series
+        ]
 
 
 def _lock_owner(paths: RunPaths) -> PidRecord | None:

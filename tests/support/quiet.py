@@ -2,9 +2,11 @@
 
 from playground.core.clients import AlertmanagerClient, PrometheusClient, ReceiverClient
 from playground.core.polling import wait_until
+from playground.scenarios.predictions import AlertConfig, AlertRule, Intervals, alert_config
 
-# An earlier test may have fired the same alerts; give them this long to resolve and flush.
-QUIET_TIMEOUT_SECONDS = 180.0
+# Never less than this: a fault's slowest requests (a slow-llm turn takes ~25 s) still end
+# after its reset, and this fixed wait served every test before quiet_timeout existed.
+QUIET_FLOOR_SECONDS = 180.0
 
 
 def is_quiet(
@@ -30,13 +32,44 @@ def is_quiet(
     return all(newest.get(name, "resolved") == "resolved" for name in names)
 
 
+def clearing_seconds(rule: AlertRule, intervals: Intervals) -> float:
+    """The longest a rule can stay pending or firing, plus its resolved notification, after
+    the last bad request: its window must slide past that request (for a burn-rate `and`,
+    the shortest clause's window, as that side turns false first), then one scrape, one
+    evaluation, and the group's next tick to send `resolved`."""
+    windows = [clause.window_seconds for clause in rule.burn_clauses]
+    window = min(windows) if windows else rule.window_seconds or 0.0
+    return window + intervals.scrape + rule.evaluation_interval + intervals.group_interval
+
+
+def quiet_timeout(config: AlertConfig, names: tuple[str, ...]) -> float:
+    """How long to wait for these alerts to be quiet: twice the slowest one's clearing, and
+    QUIET_FLOOR_SECONDS at least.
+
+    Once for an earlier test's alert still clearing, once more for a stray burst of errors
+    during the wait (a slow burn-rate alert's long window still holds the earlier test's
+    errors, so a handful of 5xx on its short window are enough to make it pending again).
+    """
+    clearing = [
+        clearing_seconds(rule, config.intervals(name))
+        for name in names
+        for rule in config.rules.get(name, ())
+    ]
+    return max([QUIET_FLOOR_SECONDS, *(2 * seconds for seconds in clearing)])
+
+
 def wait_until_quiet(
     prometheus: PrometheusClient,
     alertmanager: AlertmanagerClient,
     receiver: ReceiverClient,
     names: tuple[str, ...],
 ) -> bool:
-    """Polls is_quiet for up to QUIET_TIMEOUT_SECONDS; whether it came true."""
+    """Polls is_quiet until quiet_timeout of the live configuration; whether it came true."""
+    config = alert_config(
+        prometheus.rule_groups(), prometheus.config_yaml(), alertmanager.config_yaml()
+    )
     return wait_until(
-        lambda: is_quiet(prometheus, alertmanager, receiver, names), QUIET_TIMEOUT_SECONDS, 1.0
+        lambda: is_quiet(prometheus, alertmanager, receiver, names),
+        quiet_timeout(config, names),
+        1.0,
     )

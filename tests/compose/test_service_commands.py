@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from playground.core.net import free_port
+from playground.core.net import free_ports
 from playground.core.paths import REPO_ROOT
 from playground.core.settings import PlaygroundSettings
 from playground.native.tools import Tools
@@ -143,10 +143,11 @@ def test_alertmanager_pair_runs_the_compose_commands_and_gossips(
     assert services["alertmanager_2"]["command"] == services["alertmanager"]["command"]
     assert "alertmanager" in services["alertmanager_2"]["networks"]["default"]["aliases"]
     executable = tools.alertmanager(tmp_path / "alertmanager-tools")
-    cluster_ports = [free_port(), free_port()]
+    ports = free_ports(4)
+    cluster_ports, web_ports = ports[:2], ports[2:]
     urls = []
     for index, service in enumerate(("alertmanager", "alertmanager_2")):
-        web_port = free_port()
+        web_port = web_ports[index]
         arguments = local_command(services[service], tmp_path / service, REPO_ROOT, web_port)
         arguments = on_loopback(arguments, cluster_ports[index], cluster_ports)
         urls.append(run_binary(executable.path, arguments, web_port, cwd=executable.cwd))
@@ -166,7 +167,7 @@ def test_alertmanager_alone_is_a_cluster_of_one(
 ) -> None:
     # Without the `ha` profile the shared name finds only the instance itself.
     executable = tools.alertmanager(tmp_path / "alertmanager-tools")
-    cluster_port, web_port = free_port(), free_port()
+    cluster_port, web_port = free_ports(2)
     arguments = local_command(services["alertmanager"], tmp_path / "fs", REPO_ROOT, web_port)
     arguments = on_loopback(arguments, cluster_port, [cluster_port])
     url = run_binary(executable.path, arguments, web_port, cwd=executable.cwd)

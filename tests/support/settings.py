@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from playground.core.net import free_port
+from playground.core.net import free_ports
 from playground.core.settings import PlaygroundSettings
 
 
@@ -13,15 +13,18 @@ def settings_on_free_ports(run_dir: Path, **overrides: Any) -> PlaygroundSetting
 
     Keyword arguments override any setting.
     """
+    parts = (
+        "DEMO_APP_PORT",
+        "ALERT_RECEIVER_PORT",
+        "PROMETHEUS_PORT",
+        "ALERTMANAGER_PORT",
+        "ALERTMANAGER_2_PORT",
+        "ALERTMANAGER_CLUSTER_PORT",
+        "ALERTMANAGER_2_CLUSTER_PORT",
+        "LOCUST_METRICS_PORT",
+    )
     values: dict[str, Any] = {
-        "DEMO_APP_PORT": free_port(),
-        "ALERT_RECEIVER_PORT": free_port(),
-        "PROMETHEUS_PORT": free_port(),
-        "ALERTMANAGER_PORT": free_port(),
-        "ALERTMANAGER_2_PORT": free_port(),
-        "ALERTMANAGER_CLUSTER_PORT": free_port(),
-        "ALERTMANAGER_2_CLUSTER_PORT": free_port(),
-        "LOCUST_METRICS_PORT": free_port(),
+        **dict(zip(parts, free_ports(len(parts)), strict=True)),
         "PLAYGROUND_RUN_DIR": run_dir,
         **overrides,
     }

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from playground.cli.main import main
-from playground.core.net import free_port
+from playground.core.net import free_port, free_ports
 from playground.core.polling import wait_until
 from playground.native.processes import PidRecord, default_stop_signals
 
@@ -24,10 +24,14 @@ SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def stack_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Free ports and a private run folder, in this process's environment too."""
     env = {
-        "DEMO_APP_PORT": str(free_port()),
-        "ALERT_RECEIVER_PORT": str(free_port()),
-        "PROMETHEUS_PORT": str(free_port()),
-        "ALERTMANAGER_PORT": str(free_port()),
+        **{
+            name: str(port)
+            for name, port in zip(
+                ("DEMO_APP_PORT", "ALERT_RECEIVER_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT"),
+                free_ports(4),
+                strict=True,
+            )
+        },
         "PLAYGROUND_RUN_DIR": str(tmp_path / "run"),
         "PLAYGROUND_STOP_TIMEOUT_SECONDS": "5",
     }

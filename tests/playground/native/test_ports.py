@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from playground.core.errors import PortInUseError
-from playground.core.net import free_port
+from playground.core.net import free_port, free_ports
 from playground.native.ports import check_ports, is_port_free
 
 
@@ -49,7 +49,8 @@ def test_two_parts_on_one_port_is_an_error() -> None:
 
 
 def test_free_ports_pass() -> None:
-    check_ports({"DEMO_APP_PORT": free_port(), "PROMETHEUS_PORT": free_port()})
+    demo_app, prometheus = free_ports(2)
+    check_ports({"DEMO_APP_PORT": demo_app, "PROMETHEUS_PORT": prometheus})
 
 
 def test_port_left_in_time_wait_counts_as_free() -> None:

@@ -40,14 +40,17 @@ def _processes_in_groups(pgids: set[int]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
-    from playground.core.net import free_port
+    from playground.core.net import free_ports
 
     settings = PlaygroundSettings(
         _env_file=None,
-        DEMO_APP_PORT=free_port(),
-        ALERT_RECEIVER_PORT=free_port(),
-        PROMETHEUS_PORT=free_port(),
-        ALERTMANAGER_PORT=free_port(),
+        **dict(
+            zip(
+                ("DEMO_APP_PORT", "ALERT_RECEIVER_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT"),
+                free_ports(4),
+                strict=True,
+            )
+        ),
         PLAYGROUND_RUN_DIR=tmp_path_factory.mktemp("stack") / "run",
     )
     with NativeStack(settings) as running:

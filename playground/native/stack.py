@@ -64,10 +64,10 @@ from playground.native.tools import Tools
 
 _HEALTH_POLL_SECONDS = 0.1
 _LOG_TAIL_LINES = 25
-# How far back diagnostics() shows demo_app's 5xx, in minutes.
+# How far back diagnostics() shows the 5xx of every scraped job, in minutes.
 _ERRORS_MINUTES = 10
 _ERRORS_PER_MINUTE = (
-    'sum by (handler, status) (increase(http_requests_total{job="demo_app", status=~"5.."}[1m]))'
+    'sum by (job, handler, status) (increase(http_requests_total{status=~"5.."}[1m]))'
 )
 _SUPERVISE_POLL_SECONDS = 0.2
 
@@ -443,7 +443,7 @@ class NativeStack:
                 "Prometheus alerts",
                 lambda: [
                     f"{a['labels'].get('alertname')} {a['state']} since {a.get('activeAt')} "
-                    f"value={a.get('value')}"
+                    f"value={a.get('value')} {_labels(a['labels'])}"
                     for a in self.prometheus.alerts()
                 ],
             ),
@@ -456,7 +456,7 @@ class NativeStack:
                 ],
             ),
             (
-                f"demo_app 5xx, last {_ERRORS_MINUTES} min (UTC time=count in the minute to it)",
+                f"5xx by job, last {_ERRORS_MINUTES} min (UTC time=count in the minute to it)",
                 self._errors,
             ),
             ("demo_app's log, last lines", self._demo_app_log),
@@ -486,8 +486,9 @@ class NativeStack:
             return [f"unreadable: {exc!r}"]
 
     def _errors(self) -> list[str]:
-        """5xx counts by route and status, minute by minute: an alert that will not go quiet
-        after its fault was reset shows here whether errors are still arriving, and when."""
+        """5xx counts by job, route and status, minute by minute: an alert that will not go
+        quiet after its fault was reset shows here whether errors are still arriving, when,
+        and from which job (the rules read http_requests_total of every job)."""
         now = time.time()
         series = self.prometheus.query_range(
             _ERRORS_PER_MINUTE,
@@ -496,13 +497,20 @@ class NativeStack:
             60,
         )
         return [
-            f"{s['metric'].get('handler')} {s['metric'].get('status')}: "
+            f"{s['metric'].get('job')} {s['metric'].get('handler')} {s['metric'].get('status')}: "
             + " ".join(
                 f"{time.strftime('%H:%M:%S', time.gmtime(at))}={float(count):.0f}"
                 for at, count in s["values"]
             )
             for s in series
         ]
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    """An alert's labels but its name, as PromQL writes them: which job, which rule."""
+    return (
+        "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "alertname") + "}"
+    )
 
 
 def _lock_owner(paths: RunPaths) -> PidRecord | None:

@@ -254,6 +254,10 @@ class LocustRun:
                         endpoints.append(entry)
         except (OSError, KeyError, ValueError):
             return {"available": False}
+        if not total:
+            # Locust opens its CSV files before it starts; one that failed to start (its
+            # metrics port taken, say) leaves them empty.
+            return {"available": False}
         files = sorted(p.name for p in self.folder.glob("locust*") if p.is_file())
         return {"available": True, "total": total, "endpoints": endpoints, "files": files}
 

@@ -45,6 +45,9 @@ def _env(stack: NativeStack) -> dict[str, str]:
         "ALERT_RECEIVER_PORT": str(settings.ALERT_RECEIVER_PORT),
         "PROMETHEUS_PORT": str(settings.PROMETHEUS_PORT),
         "ALERTMANAGER_PORT": str(settings.ALERTMANAGER_PORT),
+        # The stack's own: the default (9646) is shared by every test that leaves it out, and
+        # a second Locust master on it exits at once.
+        "LOCUST_METRICS_PORT": str(settings.LOCUST_METRICS_PORT),
         "PLAYGROUND_RUN_DIR": str(settings.PLAYGROUND_RUN_DIR),
     }
 

@@ -106,7 +106,13 @@ def test_ctrl_c_in_the_incident_resets_the_faults_and_stops_locust(
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parents[2],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # The stack's own Locust metrics port: the default (9646) is shared by every test
+            # that leaves it out, and a second Locust master on it exits at once.
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "LOCUST_METRICS_PORT": str(native_stack.settings.LOCUST_METRICS_PORT),
+            },
             start_new_session=True,
             # Ctrl-C works as in a terminal even when this test run ignores SIGINT (a run
             # started in the background, as `nohup make test &` is, hands that on).

@@ -4,6 +4,7 @@ Each run follows a scenario's shape for 10-12 s and stops by itself; the runner'
 LocustRun starts it the way `playground scenario` does.
 """
 
+import socket
 import time
 from pathlib import Path
 
@@ -84,3 +85,31 @@ def test_a_distributed_run_with_one_master_and_one_worker_makes_requests(
     assert (tmp_path / "locust.html").stat().st_size > 0
     log = (tmp_path / "locust.log").read_text()
     assert "worker" in log.lower()
+
+
+def test_a_locust_that_fails_to_start_leaves_a_summary_that_says_so(
+    tmp_path: Path, healthy_demo_app: DemoApp
+) -> None:
+    # Seen in an e2e run: two tests' Locust masters on one metrics port. The second exited
+    # at once, after creating its CSV files, and the report then failed on the empty stats.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = LocustRun(
+            tmp_path,
+            "baseline",
+            PhaseLengths(steady=10),
+            healthy_demo_app.url,
+            "lab",
+            metrics_port=taken.getsockname()[1],
+        )
+        run.start()
+        try:
+            deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+            while run.is_running() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert run.master.returncode not in (None, 0), run.master.log_excerpt()
+        finally:
+            run.stop()
+    assert (tmp_path / "locust_stats.csv").exists()
+    assert run.summary() == {"available": False}

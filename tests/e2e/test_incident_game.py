@@ -19,7 +19,9 @@ import pytest
 from playground.core.paths import REPO_ROOT
 from playground.core.polling import wait_until
 from playground.native.stack import NativeStack, read_admin_token
+from playground.scenarios.predictions import offline_alert_config
 from playground.teaching.incidents.catalogue import choose, load_catalogue
+from tests.support.quiet import quiet_timeout
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +30,13 @@ INCIDENT = "error-storm"
 # 10 s of healthy load before the fault: the shared stack's windows are already full.
 START_OPTIONS = ("--warmup", "10", "--max-minutes", "10", "--results")
 PAGE_TIMEOUT_SECONDS = 240.0
+# Alerts an earlier test on the shared stack may have left firing; the game waits them out.
+QUIET = ("HighErrorRate", "DemoAppErrorBudgetBurn")
+# The whole test: that wait (quiet_timeout of the lab rules), the page, then two minutes
+# for the answers, the debrief and the stop.
+TEST_TIMEOUT_SECONDS = (
+    quiet_timeout(offline_alert_config("lab"), QUIET) + PAGE_TIMEOUT_SECONDS + 120
+)
 
 
 def _seed_for(name: str) -> int:
@@ -77,12 +86,13 @@ def _fault_view(stack: NativeStack) -> httpx.Response:
     )
 
 
+@pytest.mark.timeout(TEST_TIMEOUT_SECONDS)
 def test_a_whole_game_from_the_seed_to_the_debrief_and_the_reset(
     native_stack: NativeStack,
     wait_until_quiet: Callable[[tuple[str, ...]], None],
     tmp_path: Path,
 ) -> None:
-    wait_until_quiet(("HighErrorRate", "DemoAppErrorBudgetBurn"))
+    wait_until_quiet(QUIET)
     env = _env(native_stack)
     seed = _seed_for(INCIDENT)
     results = tmp_path / "results"

@@ -39,12 +39,20 @@ def reserved_ports(count: int) -> list[int]:
     return ports
 
 
+def reserved_port_settings() -> dict[str, int]:
+    """Every port setting of a stack, each on its own reserved port."""
+    return dict(zip(PORT_SETTINGS, reserved_ports(len(PORT_SETTINGS)), strict=True))
+
+
 def settings_on_free_ports(run_dir: Path, **overrides: Any) -> PlaygroundSettings:
     """Settings that ignore .env and .env.override, so a developer's own ports and profile never
     leak in, with every part on a free, reserved port and ``run_dir`` for the run folder.
 
     Keyword arguments override any setting.
     """
-    ports = dict(zip(PORT_SETTINGS, reserved_ports(len(PORT_SETTINGS)), strict=True))
-    values: dict[str, Any] = {**ports, "PLAYGROUND_RUN_DIR": run_dir, **overrides}
+    values: dict[str, Any] = {
+        **reserved_port_settings(),
+        "PLAYGROUND_RUN_DIR": run_dir,
+        **overrides,
+    }
     return PlaygroundSettings(_env_file=None, **values)

@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from playground.cli.main import main
-from playground.core.net import free_port, free_ports
+from playground.core.net import free_port
 from playground.core.polling import wait_until
 from playground.native.processes import PidRecord, default_stop_signals
+from tests.support.settings import reserved_port_settings
 
 UP_TIMEOUT_SECONDS = 30
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -24,14 +25,7 @@ SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def stack_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Free ports and a private run folder, in this process's environment too."""
     env = {
-        **{
-            name: str(port)
-            for name, port in zip(
-                ("DEMO_APP_PORT", "ALERT_RECEIVER_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT"),
-                free_ports(4),
-                strict=True,
-            )
-        },
+        **{name: str(port) for name, port in reserved_port_settings().items()},
         "PLAYGROUND_RUN_DIR": str(tmp_path / "run"),
         "PLAYGROUND_STOP_TIMEOUT_SECONDS": "5",
     }

@@ -18,6 +18,7 @@ from playground.native.parts import running_parts, stack_ports
 from playground.native.ports import is_port_free
 from playground.native.processes import process_start_ticks
 from playground.native.stack import NativeStack, stack_status
+from tests.support.settings import settings_on_free_ports
 
 SettingsFactory = Callable[..., PlaygroundSettings]
 # Prometheus applies new targets after a 5 s discovery throttle and then spreads first
@@ -40,19 +41,7 @@ def _processes_in_groups(pgids: set[int]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
-    from playground.core.net import free_ports
-
-    settings = PlaygroundSettings(
-        _env_file=None,
-        **dict(
-            zip(
-                ("DEMO_APP_PORT", "ALERT_RECEIVER_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT"),
-                free_ports(4),
-                strict=True,
-            )
-        ),
-        PLAYGROUND_RUN_DIR=tmp_path_factory.mktemp("stack") / "run",
-    )
+    settings = settings_on_free_ports(tmp_path_factory.mktemp("stack") / "run")
     with NativeStack(settings) as running:
         yield running
 

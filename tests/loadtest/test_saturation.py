@@ -100,6 +100,7 @@ class Run:
     seconds: float
     throughput: float
     client_p95: float
+    client_mean: float  # mean response time of every lookup answered
     client_means: tuple[float, float, float]  # mean response time answered in each third
     server_p95: float
     server_waiting: float  # demo_app sockets holding an unread request, mean of samples
@@ -109,15 +110,12 @@ class Run:
     failures: float
     unanswered: int  # still waiting for an answer when the run stopped (open model)
 
-    @property
-    def client_mean(self) -> float:
-        return sum(self.client_means) / 3
-
     def __str__(self) -> str:
         means = ", ".join(f"{mean * 1000:.0f}" for mean in self.client_means)
         return (
             f"{self.users} users: {self.throughput:.0f}/s, client p95 "
-            f"{self.client_p95 * 1000:.0f} ms (mean by thirds of the run {means} ms), "
+            f"{self.client_p95 * 1000:.0f} ms, mean {self.client_mean * 1000:.0f} ms "
+            f"(by thirds of the run {means} ms), "
             f"server p95 {self.server_p95 * 1000:.0f} ms, "
             f"unread requests at demo_app {self.server_waiting:.1f}, "
             f"unread responses at Locust {self.client_waiting:.1f}, "
@@ -127,6 +125,17 @@ class Run:
         )
 
 
+def client_totals(page: list) -> tuple[float, float]:
+    """The sum and the count of Locust's response-time histogram for the route, on one page."""
+    found = {
+        s.name: s.value
+        for s in page
+        if s.name in (f"{CLIENT_LATENCY}_sum", f"{CLIENT_LATENCY}_count")
+        and s.labels["name"] == ROUTE
+    }
+    return found.get(f"{CLIENT_LATENCY}_sum", 0.0), found.get(f"{CLIENT_LATENCY}_count", 0.0)
+
+
 def mean_by_thirds(pages: list[tuple[float, list]], seconds: float) -> tuple[float, float, float]:
     """The client's mean response time of the lookups answered in each third of the run.
 
@@ -134,23 +143,13 @@ def mean_by_thirds(pages: list[tuple[float, list]], seconds: float) -> tuple[flo
     run's length; a third's mean is the growth of the histogram's sum over the growth of its
     count between the pages read at its start and its end (the last third: the final page).
     """
-
-    def totals(page: list) -> tuple[float, float]:
-        found = {
-            s.name: s.value
-            for s in page
-            if s.name in (f"{CLIENT_LATENCY}_sum", f"{CLIENT_LATENCY}_count")
-            and s.labels["name"] == ROUTE
-        }
-        return found.get(f"{CLIENT_LATENCY}_sum", 0.0), found.get(f"{CLIENT_LATENCY}_count", 0.0)
-
     cuts = [pages[0][1]]
     for fraction in (1 / 3, 2 / 3):
         cuts.append(next(page for at, page in pages if at >= fraction * seconds))
     cuts.append(pages[-1][1])
     means = []
     for start, stop in itertools.pairwise(cuts):
-        (sum0, count0), (sum1, count1) = totals(start), totals(stop)
+        (sum0, count0), (sum1, count1) = client_totals(start), client_totals(stop)
         means.append((sum1 - sum0) / max(1.0, count1 - count0))
     return means[0], means[1], means[2]
 
@@ -253,6 +252,7 @@ def run(tmp_path: Path, app: DemoApp, args: list[str], users: int, seconds: floa
         raise
     final = pages[-1][1]
     client = buckets(final, CLIENT_LATENCY, name=ROUTE)
+    total, count = client_totals(final)
     server = minus(
         buckets(scrape(app.url), SERVER_LATENCY, handler=ROUTE),
         buckets(before, SERVER_LATENCY, handler=ROUTE),
@@ -262,6 +262,7 @@ def run(tmp_path: Path, app: DemoApp, args: list[str], users: int, seconds: floa
         seconds=seconds,
         throughput=client[math.inf] / seconds,
         client_p95=histogram_quantile(0.95, client),
+        client_mean=total / max(1.0, count),
         client_means=mean_by_thirds(pages, seconds),
         server_p95=histogram_quantile(0.95, server),
         server_waiting=sum(s for s, _ in samples) / max(1, len(samples)),
